@@ -1,0 +1,60 @@
+import type { SocketInfo } from '../handler.js';
+import type { Member, StateStore } from '../state/state-store.js';
+import { encode, encodeRaw, type Message } from '../transport/serializer.js';
+
+/** The part of a socket a channel writes to. */
+export interface ChannelTransport {
+  readonly info: SocketInfo;
+  send(frame: string): void;
+  reply(message: Message, status: 'ok' | 'error', response: unknown): void;
+}
+
+const EVENT_PREFIX = 'lvs_evt:';
+
+/** One joined topic on one socket: frames in, the store's pushes out, tagged with this join's ref. */
+export class Channel implements Member {
+  constructor(
+    private readonly transport: ChannelTransport,
+    readonly topic: string,
+    readonly joinRef: string | null,
+    readonly params: Record<string, unknown>,
+    private readonly store: StateStore,
+  ) {}
+
+  get socket(): SocketInfo {
+    return this.transport.info;
+  }
+
+  start(): Promise<void> {
+    return this.store.join(this, this.params);
+  }
+
+  handleIn(message: Message): void {
+    if (message.event.startsWith(EVENT_PREFIX)) {
+      void this.store.handleEvent(this, message.event.slice(EVENT_PREFIX.length), message.payload);
+    } else if (message.event === 'lvs_refresh') {
+      void this.store.refresh(this, this.params);
+    } else {
+      this.transport.reply(message, 'error', { reason: `unknown event "${message.event}"` });
+    }
+  }
+
+  push(event: string, payload: unknown): void {
+    this.transport.send(encode(this.joinRef, null, this.topic, event, payload));
+  }
+
+  pushEncoded(event: string, payloadJson: string): void {
+    this.transport.send(encodeRaw(this.joinRef, null, this.topic, event, payloadJson));
+  }
+
+  /** Detaches from the store and tells the client the channel is closed. */
+  close(): void {
+    this.detach();
+    this.transport.send(encode(this.joinRef, this.joinRef, this.topic, 'phx_close', {}));
+  }
+
+  /** Detaches from the store without a word to the client (its socket is gone). */
+  detach(): void {
+    this.store.leave(this);
+  }
+}

@@ -1,0 +1,78 @@
+import type { LiveStateHandler } from '../handler.js';
+import { StateStore } from '../state/state-store.js';
+
+/**
+ * Where a topic's state lives:
+ * - `connection`: every join gets a state of its own (the original LiveState);
+ * - `topic`: one state per topic, shared by every member and kept while the server runs.
+ */
+export type Scope = 'connection' | 'topic';
+
+export interface RouteOptions {
+  /** A topic, or a prefix ending in `*` (`todo:*`), as in Phoenix's `channel` macro. */
+  topic: string;
+  handler: LiveStateHandler<any>;
+  /** Default `connection`. */
+  scope?: Scope;
+  /** The last version before versions wrap to 0. Default 1000, as in the reference server. */
+  maxVersion?: number;
+}
+
+/** A topic pattern bound to a handler, owning the states of the topics it matches. */
+export class Route {
+  readonly pattern: string;
+  readonly scope: Scope;
+  private readonly prefix: string | undefined;
+  private readonly maxVersion: number;
+  private readonly sharedStores = new Map<string, StateStore>();
+
+  constructor(private readonly options: RouteOptions) {
+    const { topic, scope = 'connection', maxVersion = 1000 } = options;
+    const star = topic.indexOf('*');
+    if (topic === '' || (star !== -1 && star !== topic.length - 1)) {
+      throw new Error(`invalid topic pattern "${topic}": "*" may only end a pattern`);
+    }
+    if (scope !== 'connection' && scope !== 'topic') {
+      throw new Error(`invalid scope "${String(scope)}": expected "connection" or "topic"`);
+    }
+    if (!Number.isInteger(maxVersion) || maxVersion < 1) {
+      throw new Error(`invalid maxVersion ${maxVersion}: expected a positive integer`);
+    }
+    this.pattern = topic;
+    this.prefix = star === -1 ? undefined : topic.slice(0, -1);
+    this.scope = scope;
+    this.maxVersion = maxVersion;
+  }
+
+  get handler(): LiveStateHandler {
+    return this.options.handler;
+  }
+
+  matches(topic: string): boolean {
+    return this.prefix === undefined ? topic === this.pattern : topic.startsWith(this.prefix);
+  }
+
+  /** The store a new join of `topic` attaches to. */
+  storeFor(topic: string): StateStore {
+    if (this.scope === 'connection') return new StateStore(topic, this.handler, this.maxVersion);
+    let store = this.sharedStores.get(topic);
+    if (!store) {
+      store = new StateStore(topic, this.handler, this.maxVersion);
+      this.sharedStores.set(topic, store);
+    }
+    return store;
+  }
+}
+
+/** Finds the first route whose pattern matches a topic, in the order routes were given. */
+export class Router {
+  private readonly routes: Route[];
+
+  constructor(routes: readonly RouteOptions[]) {
+    this.routes = routes.map((options) => new Route(options));
+  }
+
+  match(topic: string): Route | undefined {
+    return this.routes.find((route) => route.matches(topic));
+  }
+}

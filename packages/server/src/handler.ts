@@ -1,0 +1,87 @@
+import type { Payload } from './transport/serializer.js';
+import type { JsonObject } from './state/json.js';
+
+/** A LiveState state: always a JSON object. */
+export type State = JsonObject;
+
+/** What the server knows about the socket an event came from. */
+export interface SocketInfo {
+  /** Unique for the life of the server process. */
+  readonly id: string;
+  /** The query parameters the client connected with (phoenix.js socket `params`). */
+  readonly params: Payload;
+  /** Whatever the server's `connect` hook returned for this socket. */
+  readonly assigns: Readonly<Record<string, unknown>>;
+}
+
+export interface EventContext {
+  readonly topic: string;
+  readonly socket: SocketInfo;
+}
+
+/** A push sent before the state update, re-dispatched by clients as a DOM CustomEvent. */
+export interface ReplyEvent {
+  name: string;
+  detail?: unknown;
+}
+
+/** A new state together with events for the client that sent the event. Build it with {@link reply}. */
+export class Reply<S extends State = State> {
+  constructor(
+    readonly state: S,
+    readonly events: readonly ReplyEvent[],
+  ) {}
+}
+
+/** Returns `state` as the new state and pushes `events`, in order, to the sender first. */
+export const reply = <S extends State>(state: S, ...events: ReplyEvent[]): Reply<S> => new Reply(state, events);
+
+/** `true` admits the join; `false` or a reason string refuses it. */
+export type Authorization = boolean | string;
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The server side of a LiveState channel: `(event, state) -> new state`.
+ * States are deeply frozen: return a new object rather than mutating the old one,
+ * which is also what lets the server diff cheaply by reference.
+ */
+export interface LiveStateHandler<S extends State = State> {
+  authorize?(topic: string, params: Payload, socket: SocketInfo): MaybePromise<Authorization>;
+  init(topic: string, params: Payload, socket: SocketInfo): MaybePromise<S>;
+  handleEvent(name: string, payload: Payload, state: S, context: EventContext): MaybePromise<S | Reply<S>>;
+}
+
+/** Thrown by a handler for an event it does not know; the client gets an `error` push. */
+export class UnknownEventError extends Error {
+  constructor(readonly eventName: string) {
+    super(`unknown event "${eventName}"`);
+    this.name = 'UnknownEventError';
+  }
+}
+
+export type EventFunction<S extends State> = (
+  payload: Payload,
+  state: S,
+  context: EventContext,
+) => MaybePromise<S | Reply<S>>;
+
+export interface HandlerDefinition<S extends State> {
+  authorize?: LiveStateHandler<S>['authorize'];
+  init: LiveStateHandler<S>['init'];
+  /** One function per event name, called for `lvs_evt:<name>`. */
+  events: Record<string, EventFunction<S>>;
+}
+
+/** Builds a handler from one function per event; other events get an {@link UnknownEventError}. */
+export function defineHandler<S extends State>(definition: HandlerDefinition<S>): LiveStateHandler<S> {
+  const { events } = definition;
+  return {
+    ...(definition.authorize ? { authorize: definition.authorize } : {}),
+    init: definition.init,
+    handleEvent(name, payload, state, context) {
+      if (!Object.hasOwn(events, name)) throw new UnknownEventError(name);
+      return events[name]!(payload, state, context);
+    },
+  };
+}

@@ -1,0 +1,19 @@
+export { LiveStateServer } from './server.js';
+export type { ConnectInfo, ConnectResult, ListenOptions, LiveStateServerOptions } from './server.js';
+export type { RouteOptions, Scope } from './channels/route.js';
+export { defineHandler, reply, Reply, UnknownEventError } from './handler.js';
+export type {
+  Authorization,
+  EventContext,
+  EventFunction,
+  HandlerDefinition,
+  LiveStateHandler,
+  ReplyEvent,
+  SocketInfo,
+  State,
+} from './handler.js';
+export { diff } from './state/diff.js';
+export type { PatchOperation } from './state/diff.js';
+export type { JsonObject, JsonValue } from './state/json.js';
+export type { Logger } from './logger.js';
+export type { Message, Payload } from './transport/serializer.js';

@@ -1,0 +1,181 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { Router, type RouteOptions } from './channels/route.js';
+import type { SocketInfo } from './handler.js';
+import { consoleLogger, type Logger } from './logger.js';
+import type { Payload } from './transport/serializer.js';
+import { IdleSweeper } from './transport/idle-sweeper.js';
+import { LiveSocket } from './transport/socket.js';
+import { parseSocketParams } from './transport/socket-params.js';
+
+export interface ConnectInfo {
+  /** The socket params from the query string (phoenix.js `params`). */
+  params: Payload;
+  /** The phoenix.js `authToken` socket option, carried in `Sec-WebSocket-Protocol`. */
+  authToken: string | undefined;
+  request: IncomingMessage;
+}
+
+/** `false` refuses the socket (HTTP 403); an object becomes the socket's `assigns`. */
+export type ConnectResult = boolean | Record<string, unknown> | void;
+
+export interface LiveStateServerOptions {
+  routes: readonly RouteOptions[];
+  /** Where clients point phoenix.js: `ws://host:port<path>`. Default `/socket`. */
+  path?: string;
+  /** Frames larger than this close the socket with code 1009. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Sockets silent for this long are closed: about two phoenix.js heartbeats. Default 60,000. */
+  idleTimeoutMs?: number;
+  /** When set, only these `Origin` headers may open a socket (HTTP 403 otherwise). */
+  origins?: readonly string[];
+  /** Decides whether a socket may connect, and what it carries (its `assigns`). */
+  connect?: (info: ConnectInfo) => ConnectResult | Promise<ConnectResult>;
+  logger?: Logger;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+}
+
+const PHOENIX_SUBPROTOCOL = 'phoenix';
+const AUTH_TOKEN_PREFIX = 'base64url.bearer.phx.';
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+
+function authTokenOf(request: IncomingMessage): string | undefined {
+  const offered = request.headers['sec-websocket-protocol']?.split(',').map((value) => value.trim()) ?? [];
+  const token = offered.find((value) => value.startsWith(AUTH_TOKEN_PREFIX));
+  return token && Buffer.from(token.slice(AUTH_TOKEN_PREFIX.length), 'base64url').toString('utf8');
+}
+
+/**
+ * A LiveState endpoint: the Phoenix Channels v2 protocol over `ws`, with topics
+ * routed to LiveState handlers. Attach it to an existing `node:http` server or let
+ * it {@link listen} on its own.
+ */
+export class LiveStateServer {
+  readonly path: string;
+  private readonly router: Router;
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<LiveSocket>();
+  private readonly sweeper: IdleSweeper;
+  private readonly logger: Logger;
+  private httpServer: HttpServer | undefined;
+  private ownsHttpServer = false;
+  private nextSocketId = 1;
+
+  constructor(private readonly options: LiveStateServerOptions) {
+    this.path = (options.path ?? '/socket').replace(/\/+$/, '');
+    this.router = new Router(options.routes);
+    this.logger = options.logger ?? consoleLogger;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes ?? 1024 * 1024,
+      handleProtocols: (protocols) => (protocols.has(PHOENIX_SUBPROTOCOL) ? PHOENIX_SUBPROTOCOL : false),
+    });
+    this.sweeper = new IdleSweeper(this.sockets, options.idleTimeoutMs ?? 60_000);
+  }
+
+  /** Serves sockets from an existing HTTP server's upgrade requests. */
+  attach(server: HttpServer): this {
+    if (this.httpServer) throw new Error('this LiveStateServer is already attached to an HTTP server');
+    this.httpServer = server;
+    server.on('upgrade', (request, socket, head) => {
+      void this.upgrade(request, socket, head, server.listenerCount('upgrade') === 1);
+    });
+    return this;
+  }
+
+  /** Starts an HTTP server of its own; `port: 0` picks a free port. */
+  async listen({ port = 4000, host = '127.0.0.1' }: ListenOptions = {}): Promise<AddressInfo> {
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    });
+    this.attach(server);
+    this.ownsHttpServer = true;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.address()!;
+  }
+
+  address(): AddressInfo | undefined {
+    const address = this.httpServer?.address();
+    return address && typeof address === 'object' ? address : undefined;
+  }
+
+  /** The URL to give phoenix.js, e.g. `ws://127.0.0.1:4000/socket`. */
+  get url(): string {
+    const address = this.address();
+    if (!address) throw new Error('the server is not listening');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `ws://${host}:${address.port}${this.path}`;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes every socket and, if it started one, the HTTP server. */
+  async close(): Promise<void> {
+    this.sweeper.stop();
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const server = this.httpServer;
+    if (server && this.ownsHttpServer) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, onlyListener: boolean): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== `${this.path}/websocket` && url.pathname !== this.path) {
+      // Another upgrade listener on a shared server may own this path.
+      if (onlyListener) refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    const { origins, connect } = this.options;
+    if (origins && !origins.includes(request.headers.origin ?? '')) {
+      refuseUpgrade(socket, 403, 'Forbidden origin');
+      return;
+    }
+    const vsn = url.searchParams.get('vsn');
+    if (vsn !== null && !vsn.startsWith('2.')) {
+      refuseUpgrade(socket, 400, `Unsupported serializer version ${vsn}: this server speaks 2.0.0`);
+      return;
+    }
+    const params = parseSocketParams(url.searchParams);
+    let assigns: Record<string, unknown> = {};
+    if (connect) {
+      let result: ConnectResult;
+      try {
+        result = await connect({ params, authToken: authTokenOf(request), request });
+      } catch (error) {
+        this.logger.warn(`connect hook failed: ${error instanceof Error ? error.message : String(error)}`);
+        result = false;
+      }
+      if (result === false) {
+        refuseUpgrade(socket, 403, 'Forbidden');
+        return;
+      }
+      if (typeof result === 'object' && result !== null) assigns = result;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const info: SocketInfo = { id: String(this.nextSocketId++), params, assigns };
+      const live = new LiveSocket(ws, info, this.router, this.logger);
+      this.sockets.add(live);
+      ws.on('close', () => this.sockets.delete(live));
+    });
+  }
+}

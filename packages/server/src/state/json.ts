@@ -1,0 +1,30 @@
+/** JSON values as handlers produce them, and structural equality over them. */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+export type JsonObject = { [key: string]: JsonValue };
+
+export const isJsonObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Deep equality that stops at shared references, so unchanged subtrees cost nothing. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const aKeys = definedKeys(a as JsonObject);
+  const bObject = b as JsonObject;
+  if (aKeys.length !== definedKeys(bObject).length) return false;
+  for (const key of aKeys) {
+    if (!jsonEqual((a as JsonObject)[key], bObject[key])) return false;
+  }
+  return true;
+}
+
+/** Keys whose value survives JSON encoding (`undefined` members are dropped by JSON.stringify). */
+export const definedKeys = (object: JsonObject): string[] =>
+  Object.keys(object).filter((key) => object[key] !== undefined);

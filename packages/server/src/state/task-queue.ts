@@ -1,0 +1,10 @@
+/** Runs tasks one at a time, in the order they were queued, whether they are sync or async. */
+export class TaskQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => T | Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,131 @@
+import type { WebSocket, RawData } from 'ws';
+import { Channel, type ChannelTransport } from '../channels/channel.js';
+import type { Router } from '../channels/route.js';
+import type { Authorization, SocketInfo } from '../handler.js';
+import type { Logger } from '../logger.js';
+import { decode, encode, replyPayload, type Message } from './serializer.js';
+
+const PHOENIX_TOPIC = 'phoenix';
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * One client connection: decodes frames, answers heartbeats and routes the rest
+ * to the channels it has joined. Nothing a client sends can throw out of here;
+ * a bad frame is answered with an error and the socket carries on.
+ */
+export class LiveSocket implements ChannelTransport {
+  /** When the client last sent anything, for closing dead peers. */
+  lastSeen = Date.now();
+  private readonly channels = new Map<string, Channel>();
+  /** The join_ref of the latest join per topic, so a join superseded while it was being authorized is dropped. */
+  private readonly latestJoins = new Map<string, string | null>();
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly info: SocketInfo,
+    private readonly router: Router,
+    private readonly logger: Logger,
+  ) {
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
+    ws.on('close', () => this.closeChannels());
+    ws.on('error', (error) => this.logger.warn(`socket ${info.id}: ${error.message}`));
+  }
+
+  send(frame: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+  }
+
+  reply(message: Message, status: 'ok' | 'error', response: unknown): void {
+    this.send(encode(message.joinRef, message.ref, message.topic, 'phx_reply', replyPayload(status, response)));
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    this.lastSeen = Date.now();
+    if (isBinary) {
+      this.sendProtocolError('binary frames are not supported: send JSON text frames');
+      return;
+    }
+    const result = decode(data.toString());
+    if (!result.ok) {
+      if (result.ref === null) this.sendProtocolError(result.reason);
+      else this.send(encode(null, result.ref, result.topic ?? PHOENIX_TOPIC, 'phx_reply', replyPayload('error', { reason: result.reason })));
+      return;
+    }
+    try {
+      this.route(result.message);
+    } catch (error) {
+      this.logger.error(`socket ${this.info.id}: ${reasonOf(error)}`);
+      this.reply(result.message, 'error', { reason: 'internal error' });
+    }
+  }
+
+  /** An error that cannot be tied to a push: sent on the `phoenix` topic, like heartbeats. */
+  private sendProtocolError(reason: string): void {
+    this.send(encode(null, null, PHOENIX_TOPIC, 'phx_error', { reason }));
+  }
+
+  private route(message: Message): void {
+    const { topic, event } = message;
+    if (topic === PHOENIX_TOPIC) {
+      if (event === 'heartbeat') this.reply(message, 'ok', {});
+      else this.reply(message, 'error', { reason: `unknown event "${event}" on the phoenix topic` });
+      return;
+    }
+    if (event === 'phx_join') {
+      void this.join(message);
+      return;
+    }
+    const channel = this.channels.get(topic);
+    if (!channel) {
+      this.reply(message, 'error', { reason: 'unmatched topic' });
+    } else if (event === 'phx_leave') {
+      this.reply(message, 'ok', {});
+      this.channels.delete(topic);
+      this.latestJoins.delete(topic);
+      channel.close();
+    } else {
+      channel.handleIn(message);
+    }
+  }
+
+  private async join(message: Message): Promise<void> {
+    const { topic, payload: params } = message;
+    const route = this.router.match(topic);
+    if (!route) {
+      this.reply(message, 'error', { reason: 'unmatched topic' });
+      return;
+    }
+    // A second join of a joined topic replaces the first.
+    this.channels.get(topic)?.close();
+    this.channels.delete(topic);
+    this.latestJoins.set(topic, message.joinRef);
+
+    let authorization: Authorization;
+    try {
+      authorization = (await route.handler.authorize?.(topic, params, this.info)) ?? true;
+    } catch (error) {
+      authorization = `authorization failed: ${reasonOf(error)}`;
+    }
+    if (this.latestJoins.get(topic) !== message.joinRef || this.ws.readyState !== this.ws.OPEN) return;
+    if (authorization !== true) {
+      this.latestJoins.delete(topic);
+      this.reply(message, 'error', { reason: typeof authorization === 'string' ? authorization : 'unauthorized' });
+      return;
+    }
+    const channel = new Channel(this, topic, message.joinRef, params, route.storeFor(topic));
+    this.channels.set(topic, channel);
+    this.reply(message, 'ok', {});
+    await channel.start();
+  }
+
+  private closeChannels(): void {
+    for (const channel of this.channels.values()) channel.detach();
+    this.channels.clear();
+    this.latestJoins.clear();
+  }
+}

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import jsonPatch from 'fast-json-patch';
+import type { Socket } from 'phoenix';
+import { defineHandler, type LiveStateServer } from '@livestate/server';
+import { joinChannel, nextPush, phoenixSocket, RawClient, startServer } from './support/clients.js';
+import { todoHandler } from './support/todo-handler.js';
+
+describe('LiveState channels with the official phoenix client', () => {
+  let server: LiveStateServer;
+  const sockets: Socket[] = [];
+  const connect = (options?: Record<string, unknown>) => {
+    const socket = phoenixSocket(server.url, options);
+    sockets.push(socket);
+    return socket;
+  };
+
+  before(async () => {
+    server = await startServer({
+      routes: [
+        { topic: 'todo:*', handler: todoHandler },
+        { topic: 'shared:*', handler: todoHandler, scope: 'topic' },
+        { topic: 'wrap:*', handler: todoHandler, maxVersion: 2 },
+        {
+          topic: 'private:*',
+          handler: { ...todoHandler, authorize: (_topic, params) => (params.token === 'secret' ? true : 'bad token') },
+        },
+        { topic: 'closed:*', handler: { ...todoHandler, authorize: () => false } },
+        {
+          topic: 'broken:init',
+          handler: defineHandler({
+            init: () => {
+              throw new Error('database unavailable');
+            },
+            events: {},
+          }),
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await server.close();
+  });
+
+  it('joins with an ok reply, then pushes state:change at version 0 built from the join params', async () => {
+    const channel = connect().channel('todo:1', { owner: 'ann' });
+    const change = nextPush(channel, 'state:change');
+    assert.deepEqual(await joinChannel(channel), {});
+    assert.deepEqual(await change, { state: { todos: [], nextId: 1, owner: 'ann' }, version: 0 });
+  });
+
+  it('applies an event and pushes its reply events before exactly one patch', async () => {
+    const channel = connect().channel('todo:2');
+    const initial = nextPush(channel, 'state:change');
+    await joinChannel(channel);
+    let { state } = await initial;
+    const order: string[] = [];
+    channel.on('todo-added', (detail) => {
+      order.push(`todo-added ${JSON.stringify(detail)}`);
+    });
+    const patched = new Promise<any>((resolve) =>
+      channel.on('state:patch', (payload) => {
+        order.push('state:patch');
+        resolve(payload);
+      }),
+    );
+    channel.push('lvs_evt:addTodo', { todo: 'Buy milk' });
+    const { patch, version } = await patched;
+    assert.equal(version, 1);
+    assert.deepEqual(order, ['todo-added {"id":1}', 'state:patch']);
+    state = jsonPatch.applyPatch(state, patch, true, false).newDocument;
+    assert.deepEqual(state.todos, [{ id: 1, text: 'Buy milk', done: false }]);
+    assert.deepEqual(patch, [
+      { op: 'add', path: '/todos/0', value: { id: 1, text: 'Buy milk', done: false } },
+      { op: 'replace', path: '/nextId', value: 2 },
+    ]);
+  });
+
+  it('answers lvs_refresh with the whole state at the current version', async () => {
+    const channel = connect().channel('todo:3');
+    await joinChannel(channel);
+    const patched = nextPush(channel, 'state:patch');
+    channel.push('lvs_evt:addTodo', { todo: 'one' });
+    await patched;
+    const refreshed = nextPush(channel, 'state:change');
+    channel.push('lvs_refresh', {});
+    const { state, version } = await refreshed;
+    assert.equal(version, 1);
+    assert.deepEqual(state.todos, [{ id: 1, text: 'one', done: false }]);
+  });
+
+  it('wraps versions to 0 after maxVersion', async () => {
+    const channel = connect().channel('wrap:1');
+    await joinChannel(channel);
+    const versions: number[] = [];
+    const done = new Promise<void>((resolve) =>
+      channel.on('state:patch', ({ version }) => {
+        versions.push(version);
+        if (versions.length === 4) resolve();
+      }),
+    );
+    for (let i = 0; i < 4; i++) channel.push('lvs_evt:addTodo', { todo: `t${i}` });
+    await done;
+    assert.deepEqual(versions, [1, 2, 0, 1]);
+  });
+
+  it('admits a join that authorize accepts and refuses others with the reason', async () => {
+    const socket = connect();
+    await joinChannel(socket.channel('private:1', { token: 'secret' }));
+    await assert.rejects(joinChannel(socket.channel('private:2', { token: 'nope' })), { reason: { reason: 'bad token' } });
+    await assert.rejects(joinChannel(socket.channel('closed:1')), { reason: { reason: 'unauthorized' } });
+  });
+
+  it('refuses topics no route matches with "unmatched topic"', async () => {
+    await assert.rejects(joinChannel(connect().channel('nowhere:1')), { reason: { reason: 'unmatched topic' } });
+  });
+
+  it('pushes an error, and no state, when init fails; the channel stays joined', async () => {
+    const channel = connect().channel('broken:init');
+    const error = nextPush(channel, 'error');
+    let changed = false;
+    channel.on('state:change', () => {
+      changed = true;
+    });
+    await joinChannel(channel);
+    assert.deepEqual(await error, { message: 'database unavailable' });
+    const eventError = nextPush(channel, 'error');
+    channel.push('lvs_evt:addTodo', { todo: 'x' });
+    assert.match((await eventError).message, /no state/);
+    assert.equal(changed, false);
+    assert.equal(channel.state, 'joined');
+  });
+
+  it('pushes an error for a failing event and leaves the state unchanged', async () => {
+    const channel = connect().channel('todo:4');
+    await joinChannel(channel);
+    const error = nextPush(channel, 'error');
+    channel.push('lvs_evt:addTodo', { todo: '   ' });
+    assert.deepEqual(await error, { message: 'a todo needs some text', event: 'addTodo' });
+    const refreshed = nextPush(channel, 'state:change');
+    channel.push('lvs_refresh', {});
+    assert.deepEqual(await refreshed, { state: { todos: [], nextId: 1 }, version: 0 });
+  });
+
+  it('answers heartbeats', async () => {
+    const client = await RawClient.connect(server.url);
+    const ref = client.ref();
+    client.send([null, ref, 'phoenix', 'heartbeat', {}]);
+    assert.deepEqual(await client.nextReply(ref), [null, ref, 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
+    client.close();
+  });
+
+  it('leaves a channel: ok reply, then phx_close with the join ref; later events get "unmatched topic"', async () => {
+    const client = await RawClient.connect(server.url);
+    const joinRef = client.join('todo:5');
+    await client.nextEvent('state:change');
+    const leaveRef = client.ref();
+    client.send([joinRef, leaveRef, 'todo:5', 'phx_leave', {}]);
+    assert.deepEqual(await client.nextReply(leaveRef), [joinRef, leaveRef, 'todo:5', 'phx_reply', { status: 'ok', response: {} }]);
+    assert.deepEqual(await client.nextEvent('phx_close'), [joinRef, joinRef, 'todo:5', 'phx_close', {}]);
+    const eventRef = client.ref();
+    client.send([joinRef, eventRef, 'todo:5', 'lvs_evt:addTodo', { todo: 'late' }]);
+    const [, , , , reply] = await client.nextReply(eventRef);
+    assert.deepEqual(reply, { status: 'error', response: { reason: 'unmatched topic' } });
+    client.close();
+  });
+
+  it('replaces a joined topic on a second join: phx_close for the old join_ref, a fresh state for the new', async () => {
+    const client = await RawClient.connect(server.url);
+    const first = client.join('todo:6');
+    await client.nextEvent('state:change');
+    client.send([first, client.ref(), 'todo:6', 'lvs_evt:addTodo', { todo: 'old' }]);
+    await client.nextEvent('state:patch');
+    const second = client.join('todo:6');
+    assert.deepEqual(await client.nextEvent('phx_close'), [first, first, 'todo:6', 'phx_close', {}]);
+    const [joinRef, , , , change] = await client.nextEvent('state:change');
+    assert.equal(joinRef, second);
+    assert.deepEqual(change, { state: { todos: [], nextId: 1 }, version: 0 });
+    client.send([second, client.ref(), 'todo:6', 'lvs_evt:addTodo', { todo: 'new' }]);
+    const [patchRef, , , , { version }] = await client.nextEvent('state:patch');
+    assert.deepEqual([patchRef, version], [second, 1]);
+    client.close();
+  });
+
+  describe('connection scope', () => {
+    it('gives every join of the same topic a state of its own', async () => {
+      const a = connect().channel('todo:same');
+      const b = connect().channel('todo:same');
+      await joinChannel(a);
+      await joinChannel(b);
+      const patched = nextPush(a, 'state:patch');
+      a.push('lvs_evt:addTodo', { todo: 'only mine' });
+      await patched;
+      const refreshed = nextPush(b, 'state:change');
+      b.push('lvs_refresh', {});
+      assert.deepEqual((await refreshed).state.todos, []);
+    });
+  });
+
+  describe('topic scope', () => {
+    it('shares one state: every member gets the same patch, reply events go to the sender only', async () => {
+      const a = connect().channel('shared:1');
+      const b = connect().channel('shared:1');
+      await joinChannel(a);
+      await joinChannel(b);
+      let bGotReply = false;
+      b.on('todo-added', () => {
+        bGotReply = true;
+      });
+      const aReply = nextPush(a, 'todo-added');
+      const [aPatch, bPatch] = [nextPush(a, 'state:patch'), nextPush(b, 'state:patch')];
+      a.push('lvs_evt:addTodo', { todo: 'together' });
+      assert.deepEqual(await aReply, { id: 1 });
+      assert.deepEqual(await aPatch, await bPatch);
+      assert.equal((await bPatch).version, 1);
+      assert.equal(bGotReply, false);
+    });
+
+    it('gives a late joiner the current state and version, and keeps the state when all members leave', async () => {
+      const a = connect().channel('shared:2');
+      await joinChannel(a);
+      const patched = nextPush(a, 'state:patch');
+      a.push('lvs_evt:addTodo', { todo: 'first' });
+      await patched;
+      await new Promise((resolve) => a.leave().receive('ok', resolve));
+      const late = connect().channel('shared:2');
+      const change = nextPush(late, 'state:change');
+      await joinChannel(late);
+      const { state, version } = await change;
+      assert.equal(version, 1);
+      assert.deepEqual(state.todos, [{ id: 1, text: 'first', done: false }]);
+    });
+
+    it('applies events from many members one at a time, in arrival order, losing none', async () => {
+      const members = Array.from({ length: 5 }, () => connect().channel('shared:3'));
+      await Promise.all(members.map(joinChannel));
+      const observer = members[0]!;
+      const seen: number[] = [];
+      const all = new Promise<void>((resolve) =>
+        observer.on('state:patch', ({ version }) => {
+          seen.push(version);
+          if (seen.length === 50) resolve();
+        }),
+      );
+      members.forEach((member, m) => {
+        for (let i = 0; i < 10; i++) member.push('lvs_evt:addTodo', { todo: `${m}-${i}` });
+      });
+      await all;
+      assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i + 1));
+      const refreshed = nextPush(observer, 'state:change');
+      observer.push('lvs_refresh', {});
+      const { state } = await refreshed;
+      assert.equal(state.todos.length, 50);
+      assert.deepEqual(new Set(state.todos.map((t: any) => t.id)).size, 50);
+      for (let m = 0; m < 5; m++) {
+        const mine = state.todos.map((t: any) => t.text).filter((text: string) => text.startsWith(`${m}-`));
+        assert.deepEqual(mine, Array.from({ length: 10 }, (_, i) => `${m}-${i}`));
+      }
+    });
+  });
+});

@@ -1,0 +1,140 @@
+import { Socket, type Channel } from 'phoenix';
+import { WebSocket } from 'ws';
+import { LiveStateServer, type LiveStateServerOptions } from '@livestate/server';
+
+/** A real server on a free loopback port, closed by the caller. */
+export async function startServer(options: LiveStateServerOptions): Promise<LiveStateServer> {
+  const server = new LiveStateServer({ logger: quietLogger, ...options });
+  await server.listen({ port: 0 });
+  return server;
+}
+
+export const quietLogger = { info() {}, warn() {}, error() {} };
+
+export type Frame = [string | null, string | null, string, string, any];
+
+/**
+ * A client that speaks raw Phoenix frames, for what the official client never
+ * sends: malformed frames, stale refs, oversized payloads.
+ */
+export class RawClient {
+  readonly frames: Frame[] = [];
+  private cursor = 0;
+  private waiters: Array<() => void> = [];
+  private nextRef = 1;
+  closed: { code: number; reason: string } | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as Frame);
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
+  }
+
+  static async connect(url: string, protocols?: string[], headers?: Record<string, string>): Promise<RawClient> {
+    const ws = new WebSocket(`${url}/websocket?vsn=2.0.0`, protocols, { headers });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new RawClient(ws);
+  }
+
+  ref(): string {
+    return String(this.nextRef++);
+  }
+
+  sendText(text: string): void {
+    this.ws.send(text);
+  }
+
+  send(frame: Frame): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Joins and returns the join_ref; the reply and initial state are left in the stream. */
+  join(topic: string, params: object = {}): string {
+    const ref = this.ref();
+    this.send([ref, ref, topic, 'phx_join', params]);
+    return ref;
+  }
+
+  /** The next frame, in arrival order, that matches; earlier frames that do not match are skipped. */
+  async next(match: (frame: Frame) => boolean = () => true, what = 'a frame'): Promise<Frame> {
+    for (;;) {
+      while (this.cursor < this.frames.length) {
+        const frame = this.frames[this.cursor++]!;
+        if (match(frame)) return frame;
+      }
+      if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for ${what}`);
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  nextEvent(event: string, topic?: string): Promise<Frame> {
+    return this.next((f) => f[3] === event && (topic === undefined || f[2] === topic), `"${event}"`);
+  }
+
+  nextReply(ref: string): Promise<Frame> {
+    return this.next((f) => f[3] === 'phx_reply' && f[1] === ref, `the reply to ${ref}`);
+  }
+
+  /**
+   * Sends a heartbeat and returns every frame received before its reply: the server
+   * handles a socket's frames in order, so this is everything the earlier frames caused.
+   */
+  async drain(): Promise<Frame[]> {
+    const start = this.cursor;
+    const ref = this.ref();
+    this.send([null, ref, 'phoenix', 'heartbeat', {}]);
+    await this.nextReply(ref);
+    return this.frames.slice(start, this.cursor - 1).filter((f) => !(f[3] === 'phx_reply' && f[1] === ref));
+  }
+
+  async closedWith(): Promise<{ code: number; reason: string }> {
+    while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    return this.closed;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** The official phoenix.js client on Node's `ws`, as an application would use it. */
+export function phoenixSocket(url: string, options: Record<string, unknown> = {}): Socket {
+  const socket = new Socket(url, { transport: WebSocket, ...options } as any);
+  socket.connect();
+  return socket;
+}
+
+/** Resolves with the next payload of `event` on a channel. */
+export function nextPush<T = any>(channel: Channel, event: string): Promise<T> {
+  return new Promise((resolve) => {
+    const ref = channel.on(event, (payload) => {
+      channel.off(event, ref);
+      resolve(payload as T);
+    });
+  });
+}
+
+/** Joins and resolves with the join reply, rejecting on an error reply. */
+export function joinChannel(channel: Channel): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    channel
+      .join()
+      .receive('ok', resolve)
+      .receive('error', (reason) => reject(Object.assign(new Error('join refused'), { reason })))
+      .receive('timeout', () => reject(new Error('join timed out')));
+  });
+}
