@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { defineHandler, LiveStateServer } from '@livestate/server';
+import { joinChannel, nextPush, phoenixSocket, quietLogger, RawClient, startServer } from './support/clients.js';
+import { todoHandler } from './support/todo-handler.js';
+
+/** The HTTP status a refused upgrade answers with. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error(`${url} was accepted`));
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+const whoAmI = defineHandler({
+  init: (_topic, _params, socket) => ({ user: String(socket.assigns.user), room: String((socket.params.room as any)?.name) }),
+  events: {},
+});
+
+describe('transport', () => {
+  it('selects the phoenix subprotocol and hands the authToken to the connect hook', async () => {
+    const tokens: Array<string | undefined> = [];
+    const server = await startServer({
+      routes: [{ topic: 'me', handler: whoAmI }],
+      connect: ({ authToken, params }) => {
+        tokens.push(authToken);
+        return authToken === 's3cret' ? { user: `ann (${String(params.client)})` } : false;
+      },
+    });
+    const socket = phoenixSocket(server.url, { authToken: 's3cret', params: { client: 'web', room: { name: 'lobby' } } });
+    const channel = socket.channel('me');
+    const change = nextPush(channel, 'state:change');
+    await joinChannel(channel);
+    assert.deepEqual((await change).state, { user: 'ann (web)', room: 'lobby' });
+    assert.equal((socket as any).conn.protocol, 'phoenix');
+    assert.deepEqual(tokens, ['s3cret']);
+    assert.equal(await upgradeStatus(`${server.url}/websocket?vsn=2.0.0`), 403, 'no token: refused');
+    socket.disconnect();
+    await server.close();
+  });
+
+  it('refuses a socket when the connect hook throws', async () => {
+    const server = await startServer({
+      routes: [{ topic: 'me', handler: whoAmI }],
+      connect: () => {
+        throw new Error('auth service down');
+      },
+    });
+    assert.equal(await upgradeStatus(`${server.url}/websocket`), 403);
+    await server.close();
+  });
+
+  it('admits only allow-listed origins when an allow-list is set', async () => {
+    const server = await startServer({ routes: [{ topic: 'todo:*', handler: todoHandler }], origins: ['https://app.example'] });
+    assert.equal(await upgradeStatus(`${server.url}/websocket`, { origin: 'https://evil.example' }), 403);
+    const ws = new WebSocket(`${server.url}/websocket`, { headers: { origin: 'https://app.example' } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.close();
+    await server.close();
+  });
+
+  it('refuses other serializer versions and other paths', async () => {
+    const server = await startServer({ routes: [{ topic: 'todo:*', handler: todoHandler }], path: '/live' });
+    assert.equal(server.url.endsWith('/live'), true);
+    assert.equal(await upgradeStatus(`${server.url}/websocket?vsn=1.0.0`), 400);
+    assert.equal(await upgradeStatus(server.url.replace('/live', '/socket/websocket')), 404);
+    await server.close();
+  });
+
+  it('closes a socket that stays silent, and keeps one that sends heartbeats', async () => {
+    const server = await startServer({ routes: [{ topic: 'todo:*', handler: todoHandler }], idleTimeoutMs: 300 });
+    const beating = phoenixSocket(server.url, { heartbeatIntervalMs: 50 });
+    const channel = beating.channel('todo:1');
+    await joinChannel(channel);
+    const silent = await RawClient.connect(server.url);
+    const closed = await silent.closedWith();
+    assert.deepEqual(closed, { code: 1000, reason: 'heartbeat timeout' });
+    assert.equal(beating.isConnected(), true);
+    const patched = nextPush(channel, 'state:patch');
+    channel.push('lvs_evt:addTodo', { todo: 'still here' });
+    assert.equal((await patched).version, 1);
+    beating.disconnect();
+    await server.close();
+  });
+
+  it('attaches to an existing HTTP server, leaving its requests and other upgrades alone', async () => {
+    const http = createServer((_request, response) => response.end('app page'));
+    const live = new LiveStateServer({ routes: [{ topic: 'todo:*', handler: todoHandler }], logger: quietLogger }).attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'app page');
+    const socket = phoenixSocket(`ws://127.0.0.1:${port}/socket`);
+    const channel = socket.channel('todo:attached');
+    const change = nextPush(channel, 'state:change');
+    await joinChannel(channel);
+    assert.equal((await change).version, 0);
+    assert.equal(live.url, `ws://127.0.0.1:${port}/socket`);
+    socket.disconnect();
+    await live.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  });
+
+  it('rejects invalid routes when it is built', () => {
+    const make = (topic: string, extra: object = {}) => () =>
+      new LiveStateServer({ routes: [{ topic, handler: todoHandler, ...extra }], logger: quietLogger }).close();
+    assert.throws(make('todo:*:x'), /"\*" may only end a pattern/);
+    assert.throws(make('todo:*', { scope: 'global' }), /invalid scope "global"/);
+    assert.throws(make('todo:*', { maxVersion: 0 }), /invalid maxVersion 0/);
+  });
+});
