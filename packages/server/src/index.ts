@@ -17,3 +17,7 @@ export type { PatchOperation } from './state/diff.js';
 export type { JsonObject, JsonValue } from './state/json.js';
 export type { Logger } from './logger.js';
 export type { Message, Payload } from './transport/serializer.js';
+export { wasmHandler, WasmHandler } from './wasm/wasm-handler.js';
+export type { WasmHandlerOptions } from './wasm/wasm-handler.js';
+export { GuestPool, GuestCallError } from './wasm/guest-pool.js';
+export { InvalidModuleError } from './wasm/module-rewriter.js';

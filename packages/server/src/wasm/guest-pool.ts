@@ -1,0 +1,190 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../logger.js';
+import type { FailureKind, FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
+
+/** A guest call that did not return: `timeout` when the pool had to stop it. */
+export class GuestCallError extends Error {
+  constructor(
+    readonly kind: FailureKind | 'timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GuestCallError';
+  }
+}
+
+interface LoadedModule {
+  module: WebAssembly.Module;
+  settings: PluginSettings;
+  logger: Logger;
+  /** Calls queued or running; a retired module is unloaded when this reaches 0. */
+  pending: number;
+  retired: boolean;
+}
+
+interface PendingCall {
+  moduleId: number;
+  name: string;
+  input: string;
+  timeoutMs: number;
+  resolve(output: string | null): void;
+  reject(error: GuestCallError): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  loaded: Set<number>;
+  current?: { callId: number; call: PendingCall; timer: NodeJS.Timeout };
+}
+
+const WORKER_URL = new URL('./plugin-worker.js', import.meta.url);
+
+/**
+ * Worker threads that run guest calls off the server's event loop. Each worker runs
+ * one call at a time, so no instance ever sees two calls at once; a call that runs
+ * past its time limit is stopped by terminating its worker, which is replaced, while
+ * heartbeats and other topics carry on.
+ */
+export class GuestPool {
+  private static sharedPool: GuestPool | undefined;
+  private readonly workers: PoolWorker[] = [];
+  private readonly queue: PendingCall[] = [];
+  private readonly modules = new Map<number, LoadedModule>();
+  private nextModuleId = 1;
+  private nextCallId = 1;
+  private closed = false;
+
+  /** One pool for the process, created on first use: threads are too costly to have one per handler. */
+  static shared(): GuestPool {
+    GuestPool.sharedPool ??= new GuestPool();
+    return GuestPool.sharedPool;
+  }
+
+  constructor(readonly size: number = Math.max(2, availableParallelism())) {}
+
+  load(module: WebAssembly.Module, settings: PluginSettings, logger: Logger): number {
+    const moduleId = this.nextModuleId++;
+    this.modules.set(moduleId, { module, settings, logger, pending: 0, retired: false });
+    return moduleId;
+  }
+
+  /** Unloads a module once the calls already made on it are done. */
+  retire(moduleId: number): void {
+    const loaded = this.modules.get(moduleId);
+    if (!loaded) return;
+    loaded.retired = true;
+    if (loaded.pending === 0) this.unload(moduleId);
+  }
+
+  call(moduleId: number, name: string, input: string, timeoutMs: number): Promise<string | null> {
+    const loaded = this.modules.get(moduleId);
+    if (this.closed || !loaded) return Promise.reject(new GuestCallError('trap', 'the guest pool is closed'));
+    loaded.pending++;
+    return new Promise<string | null>((resolve, reject) => {
+      this.queue.push({ moduleId, name, input, timeoutMs, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const call of this.queue.splice(0)) call.reject(new GuestCallError('trap', 'the guest pool is closed'));
+    await Promise.all(this.workers.splice(0).map(({ worker }) => worker.terminate()));
+    if (GuestPool.sharedPool === this) GuestPool.sharedPool = undefined;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const idle = this.workers.find((candidate) => !candidate.current) ?? this.spawn();
+      if (!idle) return;
+      this.start(idle, this.queue.shift()!);
+    }
+  }
+
+  private spawn(): PoolWorker | undefined {
+    if (this.workers.length >= this.size) return undefined;
+    const worker = new Worker(WORKER_URL, { execArgv: ['--disable-warning=ExperimentalWarning'] });
+    worker.unref();
+    const entry: PoolWorker = { worker, loaded: new Set() };
+    worker.on('message', (message: FromWorker) => this.receive(entry, message));
+    worker.on('error', (error) => this.replace(entry, new GuestCallError('trap', `the guest worker failed: ${error.message}`)));
+    worker.on('exit', () => this.replace(entry, new GuestCallError('trap', 'the guest worker exited')));
+    this.workers.push(entry);
+    return entry;
+  }
+
+  private start(entry: PoolWorker, call: PendingCall): void {
+    const loaded = this.modules.get(call.moduleId)!;
+    if (!entry.loaded.has(call.moduleId)) {
+      this.post(entry, { type: 'load', moduleId: call.moduleId, module: loaded.module, settings: loaded.settings });
+      entry.loaded.add(call.moduleId);
+    }
+    const callId = this.nextCallId++;
+    const timer = setTimeout(() => {
+      this.replace(entry, new GuestCallError('timeout', `the handler did not finish within ${call.timeoutMs} ms and was stopped`));
+    }, call.timeoutMs);
+    entry.current = { callId, call, timer };
+    entry.worker.ref();
+    this.post(entry, { type: 'call', callId, moduleId: call.moduleId, name: call.name, input: call.input });
+  }
+
+  private receive(entry: PoolWorker, message: FromWorker): void {
+    if (message.type === 'log') {
+      this.log(message.moduleId, message.level, message.message);
+      return;
+    }
+    const current = entry.current;
+    if (!current || current.callId !== message.callId) return;
+    this.finish(entry);
+    if (message.type === 'done') current.call.resolve(message.output);
+    else current.call.reject(new GuestCallError(message.kind, message.message));
+    this.settle(current.call.moduleId);
+    this.dispatch();
+  }
+
+  /** Ends a worker (a runaway call, or a crash), fails its call, and lets a fresh worker take over. */
+  private replace(entry: PoolWorker, error: GuestCallError): void {
+    const index = this.workers.indexOf(entry);
+    if (index === -1) return;
+    this.workers.splice(index, 1);
+    const current = entry.current;
+    this.finish(entry);
+    void entry.worker.terminate();
+    if (current) {
+      current.call.reject(error);
+      this.settle(current.call.moduleId);
+    }
+    if (!this.closed) this.dispatch();
+  }
+
+  private finish(entry: PoolWorker): void {
+    if (entry.current) clearTimeout(entry.current.timer);
+    entry.current = undefined;
+    entry.worker.unref();
+  }
+
+  private settle(moduleId: number): void {
+    const loaded = this.modules.get(moduleId);
+    if (loaded && --loaded.pending === 0 && loaded.retired) this.unload(moduleId);
+  }
+
+  private unload(moduleId: number): void {
+    this.modules.delete(moduleId);
+    for (const entry of this.workers) {
+      if (entry.loaded.delete(moduleId)) this.post(entry, { type: 'unload', moduleId });
+    }
+  }
+
+  private post(entry: PoolWorker, message: ToWorker): void {
+    entry.worker.postMessage(message);
+  }
+
+  private log(moduleId: number, level: LogLevel, message: string): void {
+    const logger = this.modules.get(moduleId)?.logger;
+    if (!logger) return;
+    if (level === 'error') logger.error(message);
+    else if (level === 'warn') logger.warn(message);
+    else logger.info(message);
+  }
+}

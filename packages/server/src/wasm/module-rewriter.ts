@@ -1,0 +1,193 @@
+/**
+ * Rewrites the parts of a WebAssembly binary that the host must control before
+ * it compiles a module:
+ * - memory limits: every memory the module defines or imports gets a maximum no
+ *   larger than the cap, including memories that declare none, so a guest can
+ *   never grow past it whatever it was built with;
+ * - import module names: WASI imports are renamed so that they resolve to the
+ *   host's own sandboxed WASI rather than the SDK's.
+ * Only the import (2) and memory (5) sections are rebuilt; every other byte is copied.
+ */
+
+const MAGIC_AND_VERSION = 8;
+const SECTION_IMPORT = 2;
+const SECTION_MEMORY = 5;
+const IMPORT_FUNCTION = 0;
+const IMPORT_TABLE = 1;
+const IMPORT_MEMORY = 2;
+const IMPORT_GLOBAL = 3;
+const IMPORT_TAG = 4;
+const LIMITS_HAS_MAX = 0x01;
+
+export class InvalidModuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidModuleError';
+  }
+}
+
+export interface RewriteOptions {
+  /** The largest memory, in 64 KiB pages, any memory of the module may reach. */
+  maxPages: number;
+  /** Import module names to rename, e.g. `{ wasi_snapshot_preview1: 'livestate:wasi' }`. */
+  renameImports?: Readonly<Record<string, string>>;
+}
+
+class Reader {
+  offset = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  byte(): number {
+    if (this.offset >= this.bytes.length) throw new InvalidModuleError('unexpected end of the module');
+    return this.bytes[this.offset++]!;
+  }
+
+  /** An unsigned LEB128 number (u32 or u64, as a bigint). */
+  unsigned(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      const byte = this.byte();
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7n;
+      if (shift > 70n) throw new InvalidModuleError('malformed LEB128 number');
+    }
+  }
+
+  u32(): number {
+    return Number(this.unsigned());
+  }
+
+  slice(length: number): Uint8Array {
+    if (this.offset + length > this.bytes.length) throw new InvalidModuleError('unexpected end of the module');
+    return this.bytes.subarray(this.offset, (this.offset += length));
+  }
+
+  name(): string {
+    return new TextDecoder().decode(this.slice(this.u32()));
+  }
+}
+
+class Writer {
+  private readonly chunks: Uint8Array[] = [];
+  private pending: number[] = [];
+
+  byte(value: number): this {
+    this.pending.push(value);
+    return this;
+  }
+
+  unsigned(value: bigint | number): this {
+    let rest = BigInt(value);
+    do {
+      const byte = Number(rest & 0x7fn);
+      rest >>= 7n;
+      this.pending.push(rest === 0n ? byte : byte | 0x80);
+    } while (rest !== 0n);
+    return this;
+  }
+
+  bytes(values: Uint8Array): this {
+    this.flush();
+    this.chunks.push(values);
+    return this;
+  }
+
+  name(value: string): this {
+    const encoded = new TextEncoder().encode(value);
+    return this.unsigned(encoded.length).bytes(encoded);
+  }
+
+  toBytes(): Uint8Array {
+    this.flush();
+    return Buffer.concat(this.chunks);
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(Uint8Array.from(this.pending));
+    this.pending = [];
+  }
+}
+
+function capLimits(reader: Reader, writer: Writer, maxPages: number, what: string): void {
+  const flags = reader.byte();
+  const min = reader.unsigned();
+  const max = flags & LIMITS_HAS_MAX ? reader.unsigned() : undefined;
+  if (min > BigInt(maxPages)) {
+    throw new InvalidModuleError(
+      `${what} starts at ${min} pages (${Number(min) / 16} MiB), above the memory cap of ${maxPages} pages (${maxPages / 16} MiB)`,
+    );
+  }
+  const cappedMax = max === undefined || max > BigInt(maxPages) ? BigInt(maxPages) : max;
+  writer.byte(flags | LIMITS_HAS_MAX).unsigned(min).unsigned(cappedMax);
+}
+
+function skipLimits(reader: Reader, writer: Writer): void {
+  const flags = reader.byte();
+  writer.byte(flags).unsigned(reader.unsigned());
+  if (flags & LIMITS_HAS_MAX) writer.unsigned(reader.unsigned());
+}
+
+function rewriteImports(section: Uint8Array, options: RewriteOptions): Uint8Array {
+  const reader = new Reader(section);
+  const writer = new Writer();
+  const count = reader.u32();
+  writer.unsigned(count);
+  for (let i = 0; i < count; i++) {
+    const module = reader.name();
+    const name = reader.name();
+    writer.name(options.renameImports?.[module] ?? module).name(name);
+    const kind = reader.byte();
+    writer.byte(kind);
+    switch (kind) {
+      case IMPORT_FUNCTION:
+        writer.unsigned(reader.unsigned());
+        break;
+      case IMPORT_TABLE:
+        writer.byte(reader.byte());
+        skipLimits(reader, writer);
+        break;
+      case IMPORT_MEMORY:
+        capLimits(reader, writer, options.maxPages, `the imported memory "${module}" "${name}"`);
+        break;
+      case IMPORT_GLOBAL:
+        writer.byte(reader.byte()).byte(reader.byte());
+        break;
+      case IMPORT_TAG:
+        writer.byte(reader.byte()).unsigned(reader.unsigned());
+        break;
+      default:
+        throw new InvalidModuleError(`unknown import kind ${kind}`);
+    }
+  }
+  return writer.toBytes();
+}
+
+function rewriteMemories(section: Uint8Array, options: RewriteOptions): Uint8Array {
+  const reader = new Reader(section);
+  const writer = new Writer();
+  const count = reader.u32();
+  writer.unsigned(count);
+  for (let i = 0; i < count; i++) capLimits(reader, writer, options.maxPages, `memory ${i}`);
+  return writer.toBytes();
+}
+
+export function rewriteModule(bytes: Uint8Array, options: RewriteOptions): Uint8Array {
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  if (bytes.length < MAGIC_AND_VERSION || header.some((value, i) => bytes[i] !== value)) {
+    throw new InvalidModuleError('not a WebAssembly module (bad magic number or version)');
+  }
+  const reader = new Reader(bytes);
+  reader.offset = MAGIC_AND_VERSION;
+  const writer = new Writer().bytes(bytes.subarray(0, MAGIC_AND_VERSION));
+  while (reader.offset < bytes.length) {
+    const id = reader.byte();
+    const content = reader.slice(reader.u32());
+    const rewritten =
+      id === SECTION_IMPORT ? rewriteImports(content, options) : id === SECTION_MEMORY ? rewriteMemories(content, options) : content;
+    writer.byte(id).unsigned(rewritten.length).bytes(rewritten);
+  }
+  return writer.toBytes();
+}

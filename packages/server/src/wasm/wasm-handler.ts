@@ -1,0 +1,201 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { Reply, UnknownEventError, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import type { Payload } from '../transport/serializer.js';
+import { GuestCallError, GuestPool } from './guest-pool.js';
+import { rewriteModule } from './module-rewriter.js';
+import { WASI_MODULES, WASI_NAMESPACE } from './sandbox-wasi.js';
+import type { LogLevel } from './worker-protocol.js';
+
+export interface WasmHandlerOptions {
+  /** A call that runs longer is stopped and the event fails. Default 1,000 ms. */
+  timeoutMs?: number;
+  /** The most linear memory a guest instance may have, whatever its module declares. Default 128 MiB. */
+  maxMemoryMiB?: number;
+  /** After a call, an instance that grew past this is replaced by a fresh one. Default half of `maxMemoryMiB`. */
+  recycleMemoryMiB?: number;
+  /** Reload the module when its file changes; states are kept. Default true. */
+  watch?: boolean;
+  /** Guest log calls at or above this level reach the logger. Default `info`. */
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** The worker threads to run calls on. Default: one pool shared by the process. */
+  pool?: GuestPool;
+}
+
+/**
+ * Exports that are not events: the initial state, the envelope opt-in, and what
+ * toolchains export for themselves (WASI start functions, runtime helpers).
+ */
+const NOT_EVENTS = new Set(['init', 'memory', '_start', '_initialize', 'livestate_envelope']);
+const isEventExport = (entry: WebAssembly.ModuleExportDescriptor) =>
+  entry.kind === 'function' && !NOT_EVENTS.has(entry.name) && !entry.name.startsWith('__') && !entry.name.startsWith('livestate_');
+
+const DEFAULT_MAX_MEMORY_MIB = 128;
+
+interface CompiledModule {
+  moduleId: number;
+  events: ReadonlySet<string>;
+  hasInit: boolean;
+  /** The module returns `{state, events}` from events: it exports `livestate_envelope`. */
+  envelope: boolean;
+}
+
+/** Loads a module as a LiveState handler; refuses, with the reason, a file that is not a usable module. */
+export async function wasmHandler(path: string, options: WasmHandlerOptions = {}): Promise<WasmHandler> {
+  const handler = new WasmHandler(resolve(path), options);
+  await handler.load();
+  if (options.watch ?? true) handler.watch();
+  return handler;
+}
+
+/**
+ * A LiveState handler whose events are exports of a WebAssembly module, in the
+ * calling convention of the original LiveState Extism experiment: `init` returns the
+ * initial state and each event export takes `[payload, state]` and returns the new
+ * state, all JSON text.
+ */
+export class WasmHandler implements LiveStateHandler {
+  private compiled: CompiledModule | undefined;
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly pool: GuestPool;
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly maxPages: number;
+
+  constructor(
+    readonly path: string,
+    private readonly options: WasmHandlerOptions,
+  ) {
+    this.pool = options.pool ?? GuestPool.shared();
+    this.logger = options.logger ?? consoleLogger;
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.maxPages = (options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB) * 16;
+  }
+
+  /** The events the module handles: its function exports other than `init` and toolchain exports. */
+  get events(): ReadonlySet<string> {
+    return this.compiled?.events ?? new Set();
+  }
+
+  /** Reads, caps and compiles the module file, then makes it the one new calls use. */
+  async load(): Promise<void> {
+    const bytes = await readFile(this.path);
+    const rewritten = rewriteModule(bytes, {
+      maxPages: this.maxPages,
+      renameImports: Object.fromEntries(WASI_MODULES.map((name) => [name, WASI_NAMESPACE])),
+    });
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(rewritten);
+    } catch (error) {
+      throw new Error(`${this.path} is not a valid WebAssembly module: ${(error as Error).message}`);
+    }
+    const exports = WebAssembly.Module.exports(module);
+    if (!exports.some((entry) => entry.kind === 'memory' && entry.name === 'memory')) {
+      throw new Error(`${this.path} exports no memory named "memory": it is not an Extism plugin`);
+    }
+    const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
+    const moduleId = this.pool.load(
+      module,
+      { logLevel: this.options.logLevel ?? 'info', recycleBytes: recycleMiB * 1024 * 1024 },
+      prefixed(this.logger, `[${basename(this.path)}] `),
+    );
+    const previous = this.compiled;
+    this.compiled = {
+      moduleId,
+      events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
+      hasInit: exports.some((entry) => entry.kind === 'function' && entry.name === 'init'),
+      envelope: exports.some((entry) => entry.name === 'livestate_envelope'),
+    };
+    if (previous) this.pool.retire(previous.moduleId);
+  }
+
+  /** Reloads the module when its file is written; a module that fails to load leaves the old one in place. */
+  watch(): void {
+    if (this.watcher) return;
+    this.watcher = watch(dirname(this.path), (_event, filename) => {
+      if (filename !== basename(this.path)) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => void this.reload(), 50);
+    });
+    this.watcher.unref();
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.reloadTimer);
+    if (this.compiled) this.pool.retire(this.compiled.moduleId);
+    this.compiled = undefined;
+  }
+
+  async init(_topic: string, params: Payload): Promise<State> {
+    const compiled = this.current();
+    if (!compiled.hasInit) throw new Error(`${basename(this.path)} exports no "init" function`);
+    return this.parse(await this.call(compiled, 'init', JSON.stringify(params)), 'init') as State;
+  }
+
+  async handleEvent(name: string, payload: Payload, state: State): Promise<State | Reply> {
+    const compiled = this.current();
+    if (!compiled.events.has(name)) throw new UnknownEventError(name);
+    const output = this.parse(await this.call(compiled, name, JSON.stringify([payload, state])), name);
+    return compiled.envelope ? openEnvelope(output, name) : (output as State);
+  }
+
+  private async reload(): Promise<void> {
+    try {
+      await this.load();
+      this.logger.info(`reloaded ${this.path}`);
+    } catch (error) {
+      this.logger.error(`kept the previous module: reloading ${this.path} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private current(): CompiledModule {
+    if (!this.compiled) throw new Error(`${basename(this.path)} is closed`);
+    return this.compiled;
+  }
+
+  private async call(compiled: CompiledModule, name: string, input: string): Promise<string | null> {
+    try {
+      return await this.pool.call(compiled.moduleId, name, input, this.timeoutMs);
+    } catch (error) {
+      if (!(error instanceof GuestCallError)) throw error;
+      // A domain error reported with error_set is the handler's message to the user, verbatim.
+      if (error.kind === 'guest-error') throw new Error(error.message);
+      throw new Error(`the handler for "${name}" ${error.kind === 'timeout' ? 'timed out' : 'failed'}: ${error.message}`);
+    }
+  }
+
+  private parse(output: string | null, name: string): unknown {
+    if (output === null) throw new Error(`the handler for "${name}" set no output`);
+    try {
+      return JSON.parse(output);
+    } catch (error) {
+      throw new Error(`the handler for "${name}" returned invalid JSON: ${(error as Error).message}`);
+    }
+  }
+}
+
+function openEnvelope(output: unknown, name: string): Reply {
+  const envelope = output as { state?: unknown; events?: unknown };
+  if (typeof envelope !== 'object' || envelope === null || !('state' in envelope)) {
+    throw new Error(`the handler for "${name}" exports livestate_envelope but returned no {"state": ..., "events": [...]}`);
+  }
+  const events = envelope.events ?? [];
+  if (!Array.isArray(events)) throw new Error(`the handler for "${name}" returned "events" that is not an array`);
+  return new Reply(envelope.state as State, events as ReplyEvent[]);
+}
+
+function prefixed(logger: Logger, prefix: string): Logger {
+  return {
+    info: (message) => logger.info(prefix + message),
+    warn: (message) => logger.warn(prefix + message),
+    error: (message) => logger.error(prefix + message),
+  };
+}
+

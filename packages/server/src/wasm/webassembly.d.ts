@@ -1,0 +1,28 @@
+/**
+ * The WebAssembly JS API as Node provides it. TypeScript declares it only in the
+ * DOM library, which a server should not pull in; these are the parts we use.
+ */
+declare namespace WebAssembly {
+  type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
+  interface ModuleExportDescriptor {
+    kind: ImportExportKind;
+    name: string;
+  }
+  interface ModuleImportDescriptor {
+    kind: ImportExportKind;
+    module: string;
+    name: string;
+  }
+  class Module {
+    constructor(bytes: Uint8Array);
+    static exports(module: Module): ModuleExportDescriptor[];
+    static imports(module: Module): ModuleImportDescriptor[];
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
+  interface Instance {
+    readonly exports: Record<string, unknown>;
+  }
+  function compile(bytes: Uint8Array): Promise<Module>;
+}

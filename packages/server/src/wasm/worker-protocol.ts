@@ -1,0 +1,27 @@
+/** Messages between the guest pool (main thread) and a plugin worker. */
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface PluginSettings {
+  /** Extism log level for guest log calls (and stdout/stderr through WASI). */
+  logLevel: LogLevel;
+  /** After a call, an instance whose linear memory is larger than this is discarded. */
+  recycleBytes: number;
+}
+
+export type ToWorker =
+  | { type: 'load'; moduleId: number; module: WebAssembly.Module; settings: PluginSettings }
+  | { type: 'unload'; moduleId: number }
+  | { type: 'call'; callId: number; moduleId: number; name: string; input: string };
+
+/**
+ * - `guest-error`: the guest reported an error with `error_set`; the instance is fine.
+ * - `trap`: the guest trapped (including running out of its capped memory); the instance was discarded.
+ * - `exit`: the guest called WASI `proc_exit`; the instance was discarded.
+ */
+export type FailureKind = 'guest-error' | 'trap' | 'exit';
+
+export type FromWorker =
+  | { type: 'done'; callId: number; output: string | null }
+  | { type: 'failed'; callId: number; kind: FailureKind; message: string }
+  | { type: 'log'; moduleId: number; level: LogLevel; message: string };

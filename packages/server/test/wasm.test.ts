@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GuestPool, wasmHandler, type LiveStateServer, type WasmHandler } from '@livestate/server';
+import { RawClient, startServer, type Frame } from './support/clients.js';
+import { CaptureLogger } from './support/capture-logger.js';
+import { guestPath } from './support/guests.js';
+import { todoHandler } from './support/todo-handler.js';
+
+describe('WebAssembly handlers', () => {
+  let server: LiveStateServer;
+  let pool: GuestPool;
+  const logger = new CaptureLogger();
+  const handlers: WasmHandler[] = [];
+  const clients: RawClient[] = [];
+  let topicCount = 0;
+
+  const load = async (name: string, options = {}) => {
+    const handler = await wasmHandler(guestPath(name), { pool, logger, watch: false, ...options });
+    handlers.push(handler);
+    return handler;
+  };
+
+  before(async () => {
+    pool = new GuestPool(2);
+    server = await startServer({
+      logger,
+      routes: [
+        { topic: 'todo:*', handler: await load('todo'), scope: 'topic' },
+        { topic: 'portable:*', handler: await load('todo-portable') },
+        { topic: 'original:*', handler: await load('original') },
+        { topic: 'faulty:*', handler: await load('faulty', { maxMemoryMiB: 16, timeoutMs: 500 }), scope: 'topic' },
+        { topic: 'wasi:*', handler: await load('wasi') },
+        { topic: 'js:*', handler: todoHandler },
+      ],
+    });
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    for (const handler of handlers) handler.close();
+    await server.close();
+    await pool.close();
+  });
+
+  /** A raw client joined to a fresh topic under `prefix`, with its initial state read. */
+  async function joined(prefix: string, params: object = {}, topic = `${prefix}:${++topicCount}`) {
+    const client = await RawClient.connect(server.url);
+    clients.push(client);
+    const joinRef = client.join(topic, params);
+    const [, , , , initial] = await client.nextEvent('state:change');
+    const push = (event: string, payload: object = {}) => client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, payload]);
+    const refresh = async () => {
+      client.send([joinRef, client.ref(), topic, 'lvs_refresh', {}]);
+      return (await client.nextEvent('state:change'))[4];
+    };
+    return { client, topic, joinRef, initial, push, refresh };
+  }
+
+  it('runs the todo handler: init with the join params, reply events before the patch', async () => {
+    const { client, initial, push } = await joined('todo', { owner: 'ann' });
+    assert.deepEqual(initial, { state: { owner: 'ann', todos: [], nextId: 1 }, version: 0 });
+    push('addTodo', { todo: 'Buy milk' });
+    const reply = await client.next((f) => f[3] === 'todo-added' || f[3] === 'state:patch');
+    assert.deepEqual(reply[3], 'todo-added');
+    assert.deepEqual(reply[4], { id: 1 });
+    const [, , , , patch] = await client.nextEvent('state:patch');
+    assert.deepEqual(patch, {
+      patch: [
+        { op: 'add', path: '/todos/0', value: { id: 1, text: 'Buy milk', done: false } },
+        { op: 'replace', path: '/nextId', value: 2 },
+      ],
+      version: 1,
+    });
+  });
+
+  for (const [prefix, path] of [['todo', 'fast path'], ['portable', 'standard kernel calls']]) {
+    it(`round-trips non-ASCII text (${path})`, async () => {
+      const { client, push, refresh } = await joined(prefix);
+      const text = 'héllo wörld ✓ 日本語 🎉';
+      push('addTodo', { todo: text });
+      await client.nextEvent('state:patch');
+      assert.equal((await refresh()).state.todos[0].text, text);
+    });
+  }
+
+  it('runs a module in the original convention: init ignores its input, events return the bare state', async () => {
+    const { client, initial, push } = await joined('original', { ignored: true });
+    assert.deepEqual(initial.state, { todos: [] });
+    push('add_todo', { todo: 'original' });
+    const [, , , , { patch }] = await client.nextEvent('state:patch');
+    assert.deepEqual(patch, [{ op: 'add', path: '/todos/0', value: 'original' }]);
+  });
+
+  /** Sends an event that must fail, and checks the error, that the state is unchanged and that the topic still works. */
+  async function assertFailsCleanly(event: string, payload: object, message: string | RegExp) {
+    const topic = await joined('faulty');
+    topic.push('count');
+    await topic.client.nextEvent('state:patch');
+    topic.push(event, payload);
+    const [, , , , error] = await topic.client.nextEvent('error');
+    if (typeof message === 'string') assert.equal(error.message, message);
+    else assert.match(error.message, message);
+    assert.equal(error.event, event);
+    assert.deepEqual(await topic.refresh(), { state: { count: 1 }, version: 1 }, 'the state is unchanged');
+    topic.push('count');
+    const [, , , , next] = await topic.client.nextEvent('state:patch');
+    assert.deepEqual(next, { patch: [{ op: 'replace', path: '/count', value: 2 }], version: 2 }, 'the next event works');
+    return topic;
+  }
+
+  it('passes a domain error from error_set to the client verbatim', async () => {
+    await assertFailsCleanly('domainError', {}, 'nope: «not allowed»');
+    const { client, push } = await joined('todo');
+    push('addTodo', { todo: '   ' });
+    assert.equal((await client.nextEvent('error'))[4].message, 'a todo needs some text');
+  });
+
+  it('recovers from a trap, and the abort message reaches the logger', async () => {
+    await assertFailsCleanly('trap', {}, /the handler for "trap" failed: .*unreachable/);
+    await logger.waitFor(/error \[faulty\.wasm\] guest assertion failed at .*faulty\.ts/);
+  });
+
+  it('refuses output that is not JSON, not an object, or missing', async () => {
+    await assertFailsCleanly('notJson', {}, /the handler for "notJson" returned invalid JSON/);
+    await assertFailsCleanly('notObject', {}, 'handler for "notObject" returned an array, expected an object');
+    await assertFailsCleanly('noOutput', {}, 'the handler for "noOutput" set no output');
+  });
+
+  it('answers an event the module does not export with an error', async () => {
+    await assertFailsCleanly('nonexistent', {}, 'unknown event "nonexistent"');
+  });
+
+  it('caps the memory of a module that declares no maximum: a guest that grows past it gets an error', async () => {
+    const { client, push } = await joined('faulty');
+    push('grow', { mib: 4 });
+    assert.equal((await client.nextEvent('state:patch'))[4].patch[0].value, 4 * 1024 * 1024);
+    await assertFailsCleanly('grow', { mib: 64 }, /the handler for "grow" failed/);
+  });
+
+  it('delivers guest log lines to the server logger', async () => {
+    const { client, push } = await joined('faulty');
+    push('log');
+    await client.nextEvent('state:patch');
+    await logger.waitFor(/info \[faulty\.wasm\] hello from the guest/);
+    await logger.waitFor(/warn \[faulty\.wasm\] careful, guest here/);
+  });
+
+  it('stops a runaway guest after the time limit while other sockets and topics are served', async () => {
+    const looping = await joined('faulty');
+    const other = await joined('js');
+    const order: string[] = [];
+    looping.push('spin');
+    const error = looping.client.nextEvent('error').then((frame) => {
+      order.push('timeout error');
+      return frame;
+    });
+    for (let i = 0; i < 3; i++) {
+      const ref = other.client.ref();
+      other.client.send([null, ref, 'phoenix', 'heartbeat', {}]);
+      await other.client.nextReply(ref);
+      other.push('addTodo', { todo: `meanwhile ${i}` });
+      await other.client.nextEvent('state:patch');
+      order.push('served');
+    }
+    const [, , , , { message }] = await error;
+    assert.equal(message, 'the handler for "spin" timed out: the handler did not finish within 500 ms and was stopped');
+    assert.deepEqual(order, ['served', 'served', 'served', 'timeout error']);
+    looping.push('count');
+    assert.equal((await looping.client.nextEvent('state:patch'))[4].version, 1);
+  });
+
+  it('runs modules that import WASI, sandboxed, with stdout and stderr sent to the logger', async () => {
+    const { client, initial, push } = await joined('wasi');
+    assert.deepEqual(initial.state, { started: true });
+    push('speak');
+    await client.nextEvent('state:patch');
+    await logger.waitFor(/info \[wasi\.wasm\] to stdout from WASI/);
+    await logger.waitFor(/warn \[wasi\.wasm\] to stderr from WASI/);
+    push('quit');
+    assert.match((await client.nextEvent('error'))[4].message, /exited with code 3/);
+  });
+
+  it('applies concurrent events from 50 clients on one topic without losing or mixing up any', async () => {
+    const topic = `todo:crowd-${++topicCount}`;
+    const members = await Promise.all(Array.from({ length: 50 }, () => joined('todo', {}, topic)));
+    const perClient = 4;
+    const versions: number[] = [];
+    const observer = members[0]!.client;
+    const allPatches = (async () => {
+      while (versions.length < members.length * perClient) {
+        versions.push((await observer.nextEvent('state:patch'))[4].version);
+      }
+    })();
+    members.forEach((member, m) => {
+      for (let i = 0; i < perClient; i++) member.push('addTodo', { todo: `${m}/${i}` });
+    });
+    await allPatches;
+    assert.deepEqual(versions, Array.from({ length: 200 }, (_, i) => i + 1));
+    const { state } = await members[1]!.refresh();
+    assert.equal(state.todos.length, 200);
+    assert.deepEqual(state.todos.map((t: any) => t.id), Array.from({ length: 200 }, (_, i) => i + 1));
+    members.forEach((_, m) => {
+      const mine = state.todos.map((t: any) => t.text).filter((text: string) => text.startsWith(`${m}/`));
+      assert.deepEqual(mine, Array.from({ length: perClient }, (_, i) => `${m}/${i}`));
+    });
+  });
+
+  it('reloads the module when its file changes, keeping current states', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'livestate-reload-'));
+    const path = join(dir, 'handler.wasm');
+    await copyFile(guestPath('todo'), path);
+    const reloading = await wasmHandler(path, { pool, logger });
+    handlers.push(reloading);
+    const reloadServer = await startServer({ logger, routes: [{ topic: 'live', handler: reloading, scope: 'topic' }] });
+    try {
+      const client = await RawClient.connect(reloadServer.url);
+      clients.push(client);
+      const joinRef = client.join('live');
+      await client.nextEvent('state:change');
+      const push = (event: string, payload: object = {}): void => client.send([joinRef, client.ref(), 'live', `lvs_evt:${event}`, payload]);
+      push('addTodo', { todo: 'before reload' });
+      await client.nextEvent('state:patch');
+
+      await writeFile(path, 'not a module');
+      await logger.waitFor(/kept the previous module: reloading .*handler\.wasm failed: not a WebAssembly module/);
+      await copyFile(guestPath('faulty'), path);
+      await logger.waitFor(new RegExp(`reloaded ${path.replace(/[.]/g, '\\.')}`));
+
+      client.send([joinRef, client.ref(), 'live', 'lvs_refresh', {}]);
+      const [, , , , kept] = await client.nextEvent('state:change');
+      assert.equal(kept.state.todos[0].text, 'before reload', 'the state is kept');
+      push('addTodo', { todo: 'x' });
+      assert.equal((await client.nextEvent('error'))[4].message, 'unknown event "addTodo"');
+      push('count');
+      const frame: Frame = await client.nextEvent('state:patch');
+      assert.deepEqual(frame[4].version, 2);
+    } finally {
+      await reloadServer.close();
+    }
+  });
+
+  it('refuses a file that is not a WebAssembly module, with the reason', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'livestate-bad-'));
+    await writeFile(join(dir, 'bad.wasm'), 'hello');
+    await assert.rejects(wasmHandler(join(dir, 'bad.wasm'), { pool, watch: false }), /not a WebAssembly module/);
+    await assert.rejects(wasmHandler(join(dir, 'missing.wasm'), { pool, watch: false }), /ENOENT/);
+  });
+});
