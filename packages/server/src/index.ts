@@ -20,4 +20,5 @@ export type { Message, Payload } from './transport/serializer.js';
 export { wasmHandler, WasmHandler } from './wasm/wasm-handler.js';
 export type { WasmHandlerOptions } from './wasm/wasm-handler.js';
 export { GuestPool, GuestCallError } from './wasm/guest-pool.js';
-export { InvalidModuleError } from './wasm/module-rewriter.js';
+export { InvalidModuleError, rewriteModule } from './wasm/module-rewriter.js';
+export type { RewriteOptions } from './wasm/module-rewriter.js';

@@ -20,9 +20,11 @@ declare namespace WebAssembly {
   }
   class Memory {
     readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
   }
   interface Instance {
     readonly exports: Record<string, unknown>;
   }
   function compile(bytes: Uint8Array): Promise<Module>;
+  function instantiate(bytes: Uint8Array): Promise<{ module: Module; instance: Instance }>;
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { createServer } from 'node:http';
+import { stat } from 'node:fs/promises';
+import type { Logger } from '../logger.js';
+import { LiveStateServer } from '../server.js';
+import { wasmHandler, type WasmHandler } from '../wasm/wasm-handler.js';
+import { parseServeOptions, SERVE_USAGE, UsageError, type ServeOptions } from './serve-options.js';
+import { staticFiles } from './static-files.js';
+
+/** Everything but the ready line goes to stderr, so stdout can be read by scripts. */
+const stderrLogger: Logger = {
+  info: (message) => console.error(message),
+  warn: (message) => console.error(`warning: ${message}`),
+  error: (message) => console.error(`error: ${message}`),
+};
+
+const USAGE = `usage: livestate serve [options]   (livestate serve --help for the options)`;
+
+async function serve(options: ServeOptions): Promise<void> {
+  if (options.staticDir && !(await stat(options.staticDir).catch(() => undefined))?.isDirectory()) {
+    throw new Error(`--static: ${options.staticDir} is not a directory`);
+  }
+  const handlers: WasmHandler[] = [];
+  const routes = [];
+  for (const channel of options.channels) {
+    const handler = await wasmHandler(channel.module, {
+      timeoutMs: channel.timeoutMs ?? options.timeoutMs,
+      maxMemoryMiB: channel.maxMemoryMiB ?? options.maxMemoryMiB,
+      watch: options.watch,
+      logger: stderrLogger,
+    }).catch((error: Error) => {
+      throw new Error(`--channel ${channel.topic}: cannot load ${channel.module}: ${error.message}`);
+    });
+    handlers.push(handler);
+    if (handler.events.size === 0) stderrLogger.warn(`${channel.module} exports no event functions`);
+    routes.push({ topic: channel.topic, handler, scope: channel.scope ?? options.scope });
+  }
+  const http = createServer(
+    options.staticDir ? staticFiles(options.staticDir) : (_request, response) => response.writeHead(404).end('Not found'),
+  );
+  const server = new LiveStateServer({ routes, path: options.path, logger: stderrLogger }).attach(http);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => resolve());
+  });
+  console.log(`LiveState listening on ${server.url}`);
+
+  const stop = async () => {
+    for (const handler of handlers) handler.close();
+    await server.close();
+    http.closeAllConnections();
+    http.close(() => process.exit(0));
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    console.log(`${USAGE}\n\n${SERVE_USAGE}`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'serve') {
+    console.error(`livestate: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const options = parseServeOptions(rest);
+    if (options === 'help') {
+      console.log(SERVE_USAGE);
+      return 0;
+    }
+    await serve(options);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`livestate serve: ${error.message}\n${USAGE}`);
+      return 2;
+    }
+    console.error(`livestate serve: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 0) process.exit(code);

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import type { Scope } from '../channels/route.js';
+
+export interface ChannelOption {
+  topic: string;
+  module: string;
+  scope?: Scope;
+  timeoutMs?: number;
+  maxMemoryMiB?: number;
+}
+
+export interface ServeOptions {
+  channels: ChannelOption[];
+  port: number;
+  host: string;
+  path: string;
+  scope: Scope;
+  timeoutMs: number;
+  maxMemoryMiB: number;
+  staticDir: string | undefined;
+  watch: boolean;
+}
+
+export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
+
+Serves LiveState channels whose event handlers are WebAssembly modules.
+
+  --channel <spec>      a topic pattern (an exact topic, or a prefix ending in '*') and the
+                        module that handles it; repeat for more channels. Per-channel options
+                        follow the module after commas and override the defaults below:
+                          scope=connection|topic, timeout-ms=<ms>, max-memory=<MiB>
+                        e.g. --channel 'todo:*=todo.wasm,scope=topic,timeout-ms=500'
+  --port <n>            the port to listen on; 0 picks a free one (default 4000, or $PORT)
+  --host <address>      the address to listen on (default 127.0.0.1)
+  --path <path>         where sockets connect (default /socket: ws://host:port/socket)
+  --scope <scope>       connection: each join has its own state (default)
+                        topic: one state per topic, shared by every member
+  --timeout-ms <ms>     a handler call that runs longer is stopped (default 1000)
+  --max-memory <MiB>    the most linear memory a handler instance may use (default 128)
+  --static <dir>        also serve the files in <dir> over HTTP on the same port
+  --no-watch            do not reload a module when its file changes
+  -h, --help            show this help
+
+When ready it prints: LiveState listening on ws://<host>:<port><path>`;
+
+export class UsageError extends Error {}
+
+const positiveInteger = (value: string, what: string, allowZero = false): number => {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || (!allowZero && number === 0)) throw new UsageError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  return number;
+};
+
+const scopeOf = (value: string, what: string): Scope => {
+  if (value !== 'connection' && value !== 'topic') throw new UsageError(`${what} must be "connection" or "topic", got "${value}"`);
+  return value;
+};
+
+function parseChannel(spec: string): ChannelOption {
+  const [binding, ...settings] = spec.split(',');
+  const equals = binding!.indexOf('=');
+  if (equals <= 0 || equals === binding!.length - 1) {
+    throw new UsageError(`--channel expects '<topic-pattern>=<module.wasm>', got "${spec}"`);
+  }
+  const channel: ChannelOption = { topic: binding!.slice(0, equals), module: binding!.slice(equals + 1) };
+  for (const setting of settings) {
+    const [key, value = ''] = setting.split('=', 2);
+    const what = `the channel option ${key}`;
+    if (key === 'scope') channel.scope = scopeOf(value, what);
+    else if (key === 'timeout-ms') channel.timeoutMs = positiveInteger(value, what);
+    else if (key === 'max-memory') channel.maxMemoryMiB = positiveInteger(value, what);
+    else throw new UsageError(`unknown channel option "${key}" in "${spec}" (expected scope, timeout-ms or max-memory)`);
+  }
+  return channel;
+}
+
+/** Parses `livestate serve` arguments; throws a {@link UsageError} that says what is wrong. */
+export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = process.env): ServeOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        channel: { type: 'string', multiple: true, default: [] },
+        port: { type: 'string', default: env.PORT ?? '4000' },
+        host: { type: 'string', default: '127.0.0.1' },
+        path: { type: 'string', default: '/socket' },
+        scope: { type: 'string', default: 'connection' },
+        'timeout-ms': { type: 'string', default: '1000' },
+        'max-memory': { type: 'string', default: '128' },
+        static: { type: 'string' },
+        'no-watch': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  if (values.channel.length === 0) throw new UsageError('at least one --channel is required');
+  const port = positiveInteger(values.port, '--port', true);
+  if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  return {
+    channels: values.channel.map(parseChannel),
+    port,
+    host: values.host,
+    path: values.path,
+    scope: scopeOf(values.scope, '--scope'),
+    timeoutMs: positiveInteger(values['timeout-ms'], '--timeout-ms'),
+    maxMemoryMiB: positiveInteger(values['max-memory'], '--max-memory'),
+    staticDir: values.static,
+    watch: !values['no-watch'],
+  };
+}

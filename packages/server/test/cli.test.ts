@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { joinChannel, nextPush, phoenixSocket } from './support/clients.js';
+import { guestPath } from './support/guests.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/livestate.js', import.meta.url));
+
+/** Runs `livestate` to completion. */
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The status of a GET whose path is sent exactly as given (fetch would normalize it). */
+function rawStatus(port: number, path: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    }).on('error', reject);
+  });
+}
+
+/** Starts `livestate serve` and resolves with its URL once it prints the ready line. */
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`livestate exited with ${code} before it was ready`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      const match = /^LiveState listening on (ws:\/\/\S+)$/.exec(line);
+      if (match) resolve({ child, url: match[1]! });
+      else reject(new Error(`unexpected first line: ${line}`));
+    });
+  });
+}
+
+describe('the livestate command', () => {
+  const children: ChildProcess[] = [];
+  after(() => children.forEach((child) => child.kill()));
+
+  it('serves a WebAssembly channel on a free port and static files on the same port', async () => {
+    const site = await mkdtemp(join(tmpdir(), 'livestate-static-'));
+    await writeFile(join(site, 'index.html'), '<h1>todo</h1>');
+    const { child, url } = await serve(['--port', '0', '--channel', `todo:*=${guestPath('todo')},scope=topic`, '--static', site]);
+    children.push(child);
+    assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/socket$/);
+
+    const socket = phoenixSocket(url);
+    const channel = socket.channel('todo:cli');
+    const change = nextPush(channel, 'state:change');
+    await joinChannel(channel);
+    assert.deepEqual((await change).state, { todos: [], nextId: 1 });
+    const patched = nextPush(channel, 'state:patch');
+    channel.push('lvs_evt:addTodo', { todo: 'from the command line' });
+    assert.equal((await patched).version, 1);
+    socket.disconnect();
+
+    const page = await fetch(url.replace('ws://', 'http://').replace('/socket', '/'));
+    assert.equal(await page.text(), '<h1>todo</h1>');
+    const { port } = new URL(url);
+    assert.equal(await rawStatus(Number(port), '/..%2f..%2f..%2fetc%2fpasswd'), 404, 'no way out of the folder');
+
+    const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  const badArguments: Array<[string, string[], RegExp]> = [
+    ['no channel', ['serve'], /at least one --channel is required/],
+    ['a channel without a module', ['serve', '--channel', 'todo:*'], /--channel expects '<topic-pattern>=<module.wasm>'/],
+    ['an unknown channel option', ['serve', '--channel', 'a=b.wasm,color=red'], /unknown channel option "color"/],
+    ['a bad scope', ['serve', '--channel', 'a=b.wasm', '--scope', 'global'], /--scope must be "connection" or "topic"/],
+    ['a bad port', ['serve', '--channel', 'a=b.wasm', '--port', 'eighty'], /--port must be a non-negative integer/],
+    ['an unknown option', ['serve', '--colour'], /Unknown option '--colour'/],
+    ['an unknown command', ['launch'], /unknown command "launch"/],
+  ];
+  for (const [what, args, message] of badArguments) {
+    it(`exits 2 with a message for ${what}`, async () => {
+      const { code, stderr } = await run(args);
+      assert.equal(code, 2);
+      assert.match(stderr, message);
+    });
+  }
+
+  it('exits 1 with a message for a module that is missing or not a module', async () => {
+    const missing = await run(['serve', '--channel', 'a=/nonexistent/handler.wasm']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot load \/nonexistent\/handler\.wasm: ENOENT/);
+    const dir = await mkdtemp(join(tmpdir(), 'livestate-cli-'));
+    await writeFile(join(dir, 'text.wasm'), 'plain text');
+    const invalid = await run(['serve', '--channel', `a=${join(dir, 'text.wasm')}`]);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /not a WebAssembly module/);
+  });
+
+  it('documents every option in --help', async () => {
+    const { code, stdout } = await run(['serve', '--help']);
+    assert.equal(code, 0);
+    for (const option of ['--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
+      assert.ok(stdout.includes(option), `--help mentions ${option}`);
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidModuleError, rewriteModule } from '@livestate/server';
+
+
+/** The smallest module with one memory (`limits` bytes) exported as "memory". */
+const moduleWithMemory = (...limits: number[]) =>
+  Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x05, limits.length + 1, 0x01, ...limits,
+    0x07, 0x0a, 0x01, 0x06, ...new TextEncoder().encode('memory'), 0x02, 0x00,
+  ]);
+
+/** How many pages the module's memory can grow to. */
+async function reachablePages(bytes: Uint8Array): Promise<number> {
+  const { instance } = await WebAssembly.instantiate(bytes);
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  try {
+    while (memory.buffer.byteLength < 100 * 65536) memory.grow(1);
+  } catch {
+    // RangeError: the maximum is reached
+  }
+  return memory.buffer.byteLength / 65536;
+}
+
+describe('module rewriter', () => {
+  it('gives a memory with no maximum the cap', async () => {
+    const bytes = moduleWithMemory(0x00, 0x01);
+    assert.equal(await reachablePages(bytes), 100, 'uncapped, it grows on');
+    assert.equal(await reachablePages(rewriteModule(bytes, { maxPages: 3 })), 3);
+  });
+
+  it('lowers a larger maximum to the cap and keeps a smaller one', async () => {
+    assert.equal(await reachablePages(rewriteModule(moduleWithMemory(0x01, 0x01, 0x50), { maxPages: 4 })), 4);
+    assert.equal(await reachablePages(rewriteModule(moduleWithMemory(0x01, 0x01, 0x02), { maxPages: 4 })), 2);
+  });
+
+  it('refuses a memory whose minimum is above the cap, and bytes that are not a module', () => {
+    assert.throws(() => rewriteModule(moduleWithMemory(0x00, 0x05), { maxPages: 4 }), InvalidModuleError);
+    assert.throws(() => rewriteModule(moduleWithMemory(0x00, 0x05), { maxPages: 4 }), /starts at 5 pages/);
+    assert.throws(() => rewriteModule(new TextEncoder().encode('not wasm'), { maxPages: 4 }), /not a WebAssembly module/);
+    assert.throws(() => rewriteModule(moduleWithMemory(0x00, 0x01).subarray(0, 12), { maxPages: 4 }), /unexpected end/);
+  });
+});
