@@ -1,0 +1,100 @@
+// Microseconds per event for the todo handler in JavaScript and in WebAssembly (the
+// standard Extism kernel calls and the bulk-copy fast path), at several state sizes.
+// Each figure is the median over interleaved rounds; ratios are to JavaScript in the
+// same round.
+import { fileURLToPath } from 'node:url';
+import { defineHandler, GuestPool, reply, wasmHandler } from '@livestate/server';
+import { median, quick, report, runIdentity } from './measure.mjs';
+
+const guest = (name) => fileURLToPath(new URL(`../packages/server/build/guests/${name}.wasm`, import.meta.url));
+
+/** The same todo handler as the WebAssembly fixture, in JavaScript. */
+const jsTodo = defineHandler({
+  init: () => ({ todos: [], nextId: 1 }),
+  events: {
+    addTodo: ({ todo }, state) =>
+      reply(
+        { ...state, todos: [...state.todos, { id: state.nextId, text: todo, done: false }], nextId: state.nextId + 1 },
+        { name: 'todo-added', detail: { id: state.nextId } },
+      ),
+  },
+});
+
+/**
+ * What a sandboxed handler must do, in plain JavaScript: take `[payload, state]` as JSON
+ * text and return the new state as JSON text. The WebAssembly figures are compared
+ * with this (the same work, outside a sandbox) as well as with the handler above.
+ */
+const jsonTodo = {
+  init: jsTodo.init,
+  handleEvent(name, payload, state, context) {
+    const [parsedPayload, parsedState] = JSON.parse(JSON.stringify([payload, state]));
+    const result = jsTodo.handleEvent(name, parsedPayload, parsedState, context);
+    return JSON.parse(JSON.stringify({ state: result.state, events: result.events }));
+  },
+};
+
+const sizes = [10, 1_000, 10_000];
+const rounds = quick ? 3 : 7;
+const budgetMs = quick ? 60 : 250;
+
+const stateOf = (count) =>
+  Object.freeze({
+    todos: Object.freeze(Array.from({ length: count }, (_, id) => Object.freeze({ id, text: `todo number ${id}`, done: id % 3 === 0 }))),
+    nextId: count,
+  });
+
+const pool = new GuestPool(1);
+const variants = {
+  javascript: jsTodo,
+  'javascript + JSON': jsonTodo,
+  'wasm standard': await wasmHandler(guest('todo-portable'), { pool, watch: false, timeoutMs: 10_000 }),
+  'wasm fast path': await wasmHandler(guest('todo'), { pool, watch: false, timeoutMs: 10_000 }),
+};
+
+/** Runs events for about `budgetMs` and returns the median microseconds per event of small batches. */
+async function measure(handler, state) {
+  const payload = { todo: 'benchmark' };
+  const context = { topic: 'bench', socket: { id: '0', params: {}, assigns: {} } };
+  for (let i = 0; i < 3; i++) await handler.handleEvent('addTodo', payload, state, context);
+  const samples = [];
+  const end = performance.now() + budgetMs;
+  while (performance.now() < end || samples.length < 5) {
+    const start = performance.now();
+    await handler.handleEvent('addTodo', payload, state, context);
+    samples.push((performance.now() - start) * 1000);
+  }
+  return median(samples);
+}
+
+const results = {};
+for (let round = 0; round < rounds; round++) {
+  for (const size of sizes) {
+    const state = stateOf(size);
+    for (const [name, handler] of Object.entries(variants)) {
+      ((results[size] ??= {})[name] ??= []).push(await measure(handler, state));
+    }
+  }
+  process.stderr.write(`round ${round + 1}/${rounds}\n`);
+}
+await pool.close();
+
+const rows = sizes.map((size) => {
+  const row = { todos: size };
+  for (const name of Object.keys(variants)) row[name] = median(results[size][name]);
+  for (const name of Object.keys(variants)) {
+    row[`${name} ratio`] = median(results[size][name].map((value, i) => value / results[size].javascript[i]));
+    row[`${name} ratio to JSON`] = median(results[size][name].map((value, i) => value / results[size]['javascript + JSON'][i]));
+  }
+  return row;
+});
+const fmt = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+const markdown = [
+  '| todos | JavaScript µs | JavaScript + JSON µs | WASM standard µs (× JS + JSON) | WASM fast path µs (× JS + JSON) | fast path × JavaScript |',
+  '|---:|---:|---:|---:|---:|---:|',
+  ...rows.map(
+    (row) =>
+      `| ${row.todos.toLocaleString('en')} | ${fmt(row.javascript)} | ${fmt(row['javascript + JSON'])} | ${fmt(row['wasm standard'])} (${row['wasm standard ratio to JSON'].toFixed(2)}×) | ${fmt(row['wasm fast path'])} (${row['wasm fast path ratio to JSON'].toFixed(2)}×) | ${row['wasm fast path ratio'].toFixed(0)}× |`,
+  ),
+].join('\n');
+await report('handler-cost', runIdentity(), rows, `### Handler cost per event (median of ${rounds} rounds)\n\n${markdown}`);
