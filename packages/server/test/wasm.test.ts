@@ -140,6 +140,35 @@ describe('WebAssembly handlers', () => {
     await assertFailsCleanly('grow', { mib: 64 }, /the handler for "grow" failed/);
   });
 
+  it('replaces an instance after a trap and after its memory grew past the recycle limit', async () => {
+    const ownPool = new GuestPool(1);
+    const recycling = await load('faulty', { maxMemoryMiB: 16, recycleMemoryMiB: 2, pool: ownPool });
+    const recycleServer = await startServer({ logger, routes: [{ topic: 'recycle', handler: recycling }] });
+    try {
+      const client = await RawClient.connect(recycleServer.url);
+      clients.push(client);
+      const joinRef = client.join('recycle');
+      await client.nextEvent('state:change');
+      const callsOnInstance = async () => {
+        client.send([joinRef, client.ref(), 'recycle', 'lvs_evt:instanceCalls', {}]);
+        const [, , , , { patch }] = await client.nextEvent('state:patch');
+        return patch[0]?.value;
+      };
+      assert.equal(await callsOnInstance(), 1);
+      assert.equal(await callsOnInstance(), 2, 'the same instance serves the next call');
+      client.send([joinRef, client.ref(), 'recycle', 'lvs_evt:trap', {}]);
+      await client.nextEvent('error');
+      assert.equal(await callsOnInstance(), 1, 'a fresh instance after the trap');
+      assert.equal(await callsOnInstance(), 2);
+      client.send([joinRef, client.ref(), 'recycle', 'lvs_evt:grow', { mib: 4 }]);
+      await client.nextEvent('state:patch');
+      assert.equal(await callsOnInstance(), 1, 'a fresh instance after growing past 2 MiB');
+    } finally {
+      await recycleServer.close();
+      await ownPool.close();
+    }
+  });
+
   it('delivers guest log lines to the server logger', async () => {
     const { client, push } = await joined('faulty');
     push('log');

@@ -84,3 +84,12 @@ export function log(): i32 {
   Host.log(LogLevel.Warn, 'careful, guest here');
   return respondState(Event.read<Empty, Counter>().state);
 }
+
+let callsOnThisInstance: i32 = 0;
+
+/** Counts the calls this instance has served: a fresh instance starts again at 1. */
+export function instanceCalls(): i32 {
+  const event = Event.read<Empty, Counter>();
+  event.state.count = ++callsOnThisInstance;
+  return respondState(event.state);
+}
