@@ -1,0 +1,214 @@
+import type { Channel, Socket } from 'phoenix';
+import { acquireChannel, releaseChannel } from './channel-registry.js';
+import { LIVESTATE_EVENT_PREFIX, type LiveStateChange, type LiveStateError, type LiveStatePatch } from './events.js';
+import { applyPatch, type PatchOperation } from './json-patch.js';
+
+export interface LiveStateConfig {
+  /** The socket URL, e.g. `ws://localhost:4000/socket`. */
+  url?: string;
+  /** The channel topic, e.g. `todo:all`. */
+  topic?: string;
+  /** Sent as the join params. */
+  params?: object;
+  /** Passed to the phoenix `Socket` (the first LiveState on a URL creates it). */
+  socketOptions?: object;
+}
+
+type Listener = EventListenerOrEventListenerObject;
+
+const messageOf = (error: unknown): string => {
+  if (typeof error === 'string') return error;
+  if (error && typeof error === 'object') {
+    const { reason, message, name, type } = error as Record<string, unknown>;
+    const found = [reason, message, name].find((value) => typeof value === 'string' && value !== '');
+    if (found) return found as string;
+    if (type === 'error') return 'the connection failed';
+  }
+  return error === undefined ? 'unknown error' : JSON.stringify(error);
+};
+
+/**
+ * One connection to one LiveState topic: joins the channel, keeps the state and its
+ * version in step with the server's `state:change` and `state:patch` pushes, sends
+ * DOM events as `lvs_evt:<name>`, and re-dispatches server events as DOM events.
+ * LiveStates on the same URL share a phoenix Socket, and on the same topic a Channel.
+ */
+export class LiveState implements EventTarget {
+  state: any;
+  stateVersion = 0;
+  /** Whether the channel is joined right now: false before the first join and while offline. */
+  connected = false;
+  socket: Socket | undefined;
+  channel: Channel | undefined;
+  readonly config: LiveStateConfig;
+  private readonly eventTarget = new EventTarget();
+  /** Listeners per server event name, so a name is bound on the channel once and unbound with its last listener. */
+  private readonly serverListeners = new Map<string, Set<Listener>>();
+  private readonly bindings = new Map<string, number>();
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(config: LiveStateConfig) {
+    this.config = config;
+  }
+
+  /** Joins the channel. Calling it again while connected does nothing. */
+  connect(): void {
+    if (this.channel) return;
+    const { url, topic, params = {}, socketOptions } = this.config;
+    if (!url || !topic) throw new Error(`LiveState needs a url and a topic (got url ${url}, topic ${topic})`);
+    const { channel, joined, socket } = acquireChannel(url, topic, params, socketOptions);
+    this.channel = channel;
+    this.socket = socket;
+    this.bind('state:change', (payload) => this.handleChange(payload as LiveStateChange));
+    this.bind('state:patch', (payload) => this.handlePatch(payload as LiveStatePatch));
+    this.bind('error', (payload) => this.emit('livestate-error', { type: 'server error', ...(payload as object) }));
+    for (const name of this.serverListeners.keys()) this.bindServerEvent(name);
+    this.watchConnection(socket, channel);
+    if (!joined) {
+      channel
+        .join()
+        .receive('error', (reason) => this.emitError('channel join error', reason))
+        .receive('timeout', () => this.emitError('channel join error', 'timeout'));
+    } else if (channel.state === 'joined') {
+      // The channel was joined by another LiveState: its state came before we listened.
+      this.setConnected(true);
+      channel.push('lvs_refresh', {});
+    }
+  }
+
+  /** Leaves the channel (and the socket, when no other LiveState uses it). `connect()` may follow. */
+  disconnect(): void {
+    const channel = this.channel;
+    if (!channel) return;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.bindings.clear();
+    releaseChannel(this.config.url!, channel);
+    this.channel = undefined;
+    this.socket = undefined;
+    this.setConnected(false);
+  }
+
+  /** Sends `lvs_evt:<name>` with `detail` as the payload. */
+  pushEvent(name: string, detail?: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  /** Sends a DOM event to the server as `lvs_evt:<event.type>`, its `detail` as the payload. */
+  dispatchEvent(event: Event): boolean {
+    if (!this.channel) throw new Error('LiveState is not connected: call connect() first');
+    this.channel.push(`lvs_evt:${event.type}`, ((event as CustomEvent).detail ?? {}) as object);
+    return true;
+  }
+
+  /** @deprecated the original name of {@link dispatchEvent} */
+  pushCustomEvent(event: Event): boolean {
+    return this.dispatchEvent(event);
+  }
+
+  /**
+   * Listens to `livestate-*` events, or to any event the server pushes: a server event
+   * name is bound on the channel with its first listener and unbound with its last.
+   */
+  addEventListener(type: string, listener: Listener | null, options?: AddEventListenerOptions | boolean): void {
+    if (!listener) return;
+    this.eventTarget.addEventListener(type, listener, options);
+    if (type.startsWith(LIVESTATE_EVENT_PREFIX)) return;
+    let listeners = this.serverListeners.get(type);
+    if (!listeners) this.serverListeners.set(type, (listeners = new Set()));
+    listeners.add(listener);
+    if (this.channel) this.bindServerEvent(type);
+  }
+
+  removeEventListener(type: string, listener: Listener | null, options?: EventListenerOptions | boolean): void {
+    if (!listener) return;
+    this.eventTarget.removeEventListener(type, listener, options);
+    const listeners = this.serverListeners.get(type);
+    if (!listeners?.delete(listener) || listeners.size > 0) return;
+    this.serverListeners.delete(type);
+    const ref = this.bindings.get(type);
+    if (ref !== undefined) {
+      this.channel?.off(type, ref);
+      this.bindings.delete(type);
+    }
+  }
+
+  /** @deprecated listen to `livestate-change` instead */
+  subscribe(subscriber: Listener): void {
+    this.addEventListener('livestate-change', subscriber);
+  }
+
+  /** @deprecated */
+  unsubscribe(subscriber: Listener): void {
+    this.removeEventListener('livestate-change', subscriber);
+  }
+
+  private bind(event: string, callback: (payload: unknown) => void): number {
+    const channel = this.channel!;
+    const ref = channel.on(event, callback);
+    this.cleanups.push(() => channel.off(event, ref));
+    return ref;
+  }
+
+  private bindServerEvent(name: string): void {
+    if (this.bindings.has(name)) return;
+    this.bindings.set(name, this.bind(name, (payload) => this.eventTarget.dispatchEvent(new CustomEvent(name, { detail: payload }))));
+  }
+
+  private watchConnection(socket: Socket, channel: Channel): void {
+    // `joinPush` is phoenix.js's join, resent on every rejoin; its types do not declare it.
+    const joinRef = (channel as unknown as { joinPush: { receive(status: string, callback: () => void): void } }).joinPush;
+    const onJoined = () => this.setConnected(true);
+    // phoenix.js has no way to remove a receive hook: ignore it once this channel is released.
+    joinRef.receive('ok', () => this.channel === channel && onJoined());
+    const socketRefs = [
+      socket.onError((error: unknown) => {
+        if (this.channel === channel) this.emitError('socket error', error);
+      }),
+      socket.onClose(() => {
+        if (this.channel === channel) this.setConnected(false);
+      }),
+    ];
+    channel.onError((reason?: unknown) => {
+      if (this.channel !== channel) return;
+      this.setConnected(false);
+      if (reason !== undefined) this.emitError('channel error', reason);
+    });
+    this.cleanups.push(() => socket.off(socketRefs));
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    this.emit(connected ? 'livestate-connect' : 'livestate-disconnect', {});
+  }
+
+  private handleChange({ state, version }: LiveStateChange): void {
+    this.state = state;
+    this.stateVersion = version;
+    this.emit<LiveStateChange>('livestate-change', { state, version });
+  }
+
+  private handlePatch({ patch, version }: LiveStatePatch): void {
+    this.emit<LiveStatePatch>('livestate-patch', { patch, version });
+    if (version !== this.stateVersion + 1 && version !== 0) {
+      this.channel?.push('lvs_refresh', {});
+      return;
+    }
+    let state: unknown;
+    try {
+      state = applyPatch(this.state, patch as PatchOperation[]);
+    } catch {
+      this.channel?.push('lvs_refresh', {});
+      return;
+    }
+    this.handleChange({ state, version });
+  }
+
+  private emitError(type: string, error: unknown): void {
+    this.emit<LiveStateError>('livestate-error', { type, message: messageOf(error) });
+  }
+
+  private emit<T>(type: string, detail: T): void {
+    this.eventTarget.dispatchEvent(new CustomEvent<T>(type, { detail }));
+  }
+}
