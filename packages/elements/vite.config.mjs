@@ -15,6 +15,7 @@ export default defineConfig({
       fileName: (format) => (format === 'es' ? 'livestate-elements.js' : 'livestate-elements.iife.js'),
     },
     minify: true,
+    // Library mode leaves ES output unminified unless rolldown is told to minify it.
     rolldownOptions: { output: { minify: true } },
   },
 });

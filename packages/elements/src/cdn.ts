@@ -4,6 +4,5 @@
  * `const { LitElement, html, LiveStateMixin } = LiveStateElements;`
  */
 export * from './index.js';
-export { LitElement, ReactiveElement, html, css, svg, nothing, noChange } from 'lit';
-export { repeat } from 'lit/directives/repeat.js';
+export { LitElement, ReactiveElement, html, css, nothing } from 'lit';
 export { Socket } from 'phoenix';

@@ -43,12 +43,12 @@ export function liveState(options: LiveStateOptions = {}) {
  * (a JSON pointer or a dotted path). The field is reactive by itself, as `@state()` makes it.
  */
 export function liveStateProperty(path?: string) {
-  return (target: any, context: any): any => {
+  return (target: any, context: any, _descriptor?: PropertyDescriptor): any => {
     onClass(target, context, (klass, name) => {
       const property = String(name);
       ownMetadata(klass).properties.push(path ? { name: property, path } : property);
     });
-    return (state() as any)(target, context);
+    return (state() as any)(target, context, _descriptor);
   };
 }
 
@@ -57,7 +57,7 @@ export function liveStateProperty(path?: string) {
  * when the element connects; combine it with `@property()` to set it from an attribute.
  */
 export function liveStateConfig(key: string) {
-  return (target: any, context: any): void => {
+  return (target: any, context: any, _descriptor?: PropertyDescriptor): void => {
     onClass(target, context, (klass, name) => {
       ownMetadata(klass).config[key] = name;
     });

@@ -10,6 +10,11 @@ export interface LiveStateOptions extends ConnectOptions {
   provide?: string | { name: string; scope?: object };
   /** Use the LiveState an ancestor provides under this name, instead of opening one. */
   context?: string;
+  /**
+   * Config keys (`url`, `topic`, `params.<name>`) to take from element properties when it
+   * connects, e.g. `{url: 'url', topic: 'topic'}`: what `@liveStateConfig` does, without decorators.
+   */
+  config?: Record<string, string>;
 }
 
 type Host = ReactiveControllerHost & HTMLElement;
@@ -106,7 +111,8 @@ export class LiveStateController implements ReactiveController {
    * and config from `@liveStateConfig` (read now, so attributes set in HTML count).
    */
   private resolvedOptions(): LiveStateOptions {
-    const { properties, config } = metadataOf(this.host.constructor);
+    const { properties, config: decorated } = metadataOf(this.host.constructor);
+    const config = { ...this.options.config, ...decorated };
     const resolved: LiveStateOptions = { ...this.options, properties: [...(this.options.properties ?? []), ...properties] };
     const params: Record<string, unknown> = { ...(this.options.params ?? {}) };
     for (const [key, property] of Object.entries(config)) {

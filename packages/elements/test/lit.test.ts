@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { html, LitElement } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import {
+  liveState,
+  liveStateConfig,
+  liveStateProperty,
+  LiveStateController,
+  LiveStateMixin,
+  type LiveStateChange,
+} from '../src/index.js';
+import { nextEvent, serverUrl, uniqueTopic, until } from './support.js';
+
+@customElement('decorated-todos')
+@liveState({ properties: ['todos'], events: { send: ['addTodo'], receive: ['todo-added'] } })
+class DecoratedTodos extends LitElement {
+  @property() @liveStateConfig('url') accessor url = '';
+  @property() @liveStateConfig('topic') accessor topic = '';
+  @property({ attribute: 'owner' }) @liveStateConfig('params.owner') accessor owner: string | undefined;
+  @liveStateProperty() accessor todos: Array<{ text: string }> = [];
+  @liveStateProperty('owner') accessor ownerFromState: string | undefined;
+  @liveStateProperty('todos.0.text') accessor firstText: string | undefined;
+
+  declare liveStateController: LiveStateController;
+
+  override render() {
+    return html`<span>${this.liveStateController.connected ? 'online' : 'offline'}</span>
+      <ul>${this.todos.map((todo) => html`<li>${todo.text}</li>`)}</ul>`;
+  }
+}
+
+class MixedTodos extends LiveStateMixin(LitElement, { properties: ['todos'] }) {
+  declare todos: Array<{ text: string }> | undefined;
+  override render() {
+    return html`<ul>${(this.todos ?? []).map((todo) => html`<li>${todo.text}</li>`)}</ul>`;
+  }
+}
+customElements.define('mixed-todos', MixedTodos);
+
+@customElement('todo-provider')
+@liveState({ provide: 'todos', properties: ['todos'] })
+class TodoProvider extends LitElement {
+  @property() @liveStateConfig('url') accessor url = '';
+  @property() @liveStateConfig('topic') accessor topic = '';
+  @liveStateProperty() accessor todos: unknown[] = [];
+  declare liveStateController: LiveStateController;
+  override render() {
+    return html`<slot></slot>`;
+  }
+}
+
+@customElement('todo-consumer')
+@liveState({ context: 'todos', events: { send: ['addTodo'] } })
+class TodoConsumer extends LitElement {
+  @liveStateProperty() accessor todos: unknown[] = [];
+  declare liveStateController: LiveStateController;
+}
+
+const items = (el: Element) => [...el.shadowRoot!.querySelectorAll('li')].map((li) => li.textContent);
+
+describe('Lit integration', () => {
+  let url: string;
+  const added: Element[] = [];
+  const mount = <T extends Element>(markup: string): T => {
+    const template = document.createElement('template');
+    template.innerHTML = markup;
+    const el = template.content.firstElementChild as T;
+    added.push(document.body.appendChild(el));
+    return el;
+  };
+
+  before(async () => {
+    url = await serverUrl();
+  });
+  afterEach(() => added.splice(0).forEach((el) => el.remove()));
+
+  it('@liveState, @liveStateConfig and @liveStateProperty: config from attributes, reactive properties, paths, events', async () => {
+    const topic = uniqueTopic('todo');
+    const el = mount<DecoratedTodos>(`<decorated-todos url="${url}" topic="${topic}" owner="ann"></decorated-todos>`);
+    await until(() => el.liveStateController.state !== undefined);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('span')!.textContent).to.equal('online');
+    expect(el.ownerFromState).to.equal('ann', 'params.owner went to the join');
+    const addedEvent = nextEvent(el, 'todo-added');
+    el.dispatchEvent(new CustomEvent('addTodo', { detail: { todo: 'decorated' } }));
+    expect((await addedEvent).detail).to.deep.equal({ text: 'decorated', done: false });
+    await until(() => items(el).length === 1);
+    expect(items(el)).to.deep.equal(['decorated']);
+    expect(el.firstText).to.equal('decorated');
+  });
+
+  it('cleans up when the element leaves the document and reconnects when it comes back', async () => {
+    const el = mount<DecoratedTodos>(`<decorated-todos url="${url}" topic="${uniqueTopic('todo')}"></decorated-todos>`);
+    await until(() => el.liveStateController.connected);
+    const first = el.liveStateController.liveState!;
+    el.remove();
+    expect(first.channel).to.equal(undefined);
+    expect(el.liveStateController.liveState).to.equal(undefined);
+    document.body.appendChild(el);
+    await until(() => el.liveStateController.connected);
+    expect(el.liveStateController.liveState).not.to.equal(first);
+  });
+
+  it('LiveStateMixin connects an element written without decorators', async () => {
+    const el = document.createElement('mixed-todos') as MixedTodos;
+    (el as any).liveStateController.options.url = url;
+    (el as any).liveStateController.options.topic = uniqueTopic('todo');
+    added.push(document.body.appendChild(el));
+    await until(() => el.liveStateController.connected);
+    el.liveStateController.pushEvent('addTodo', { todo: 'mixed in' });
+    await until(() => items(el).length === 1);
+    expect(items(el)).to.deep.equal(['mixed in']);
+  });
+
+  it('shares the provider connection with descendants through a context; a consumer never tears it down', async () => {
+    const topic = uniqueTopic('todo');
+    const provider = mount<TodoProvider>(`<todo-provider url="${url}" topic="${topic}"><todo-consumer></todo-consumer></todo-provider>`);
+    const consumer = provider.querySelector('todo-consumer') as TodoConsumer;
+    await until(() => consumer.liveStateController.liveState !== undefined);
+    const shared = provider.liveStateController.liveState!;
+    expect(consumer.liveStateController.liveState).to.equal(shared);
+    const changed = nextEvent<LiveStateChange>(shared, 'livestate-change', ({ state }) => state.todos.length === 1);
+    consumer.dispatchEvent(new CustomEvent('addTodo', { detail: { todo: 'through the context' } }));
+    await changed;
+    await until(() => consumer.todos.length === 1 && provider.todos.length === 1);
+    consumer.remove();
+    expect(shared.channel, 'the provider is still connected').not.to.equal(undefined);
+    expect(provider.liveStateController.connected).to.equal(true);
+  });
+
+  it('works as a standard decorator too', async () => {
+    const initializers: Array<(this: object) => void> = [];
+    const context = { kind: 'accessor', name: 'todos', addInitializer: (init: () => void) => initializers.push(init), metadata: {} };
+    const accessor = { get: () => undefined, set: () => undefined };
+    const decorated = liveStateProperty('todos')(accessor, context);
+    expect(decorated).to.have.property('set');
+    const configContext = { ...context, kind: 'field', name: 'endpoint' };
+    liveStateConfig('url')(undefined, configContext);
+    class Standard extends LitElement {}
+    const instance = Object.create(Standard.prototype);
+    initializers.forEach((init) => init.call(instance));
+    const { metadataOf } = await import('../src/element-metadata.js');
+    expect(metadataOf(Standard)).to.deep.equal({ properties: [{ name: 'todos', path: 'todos' }], config: { url: 'endpoint' } });
+  });
+});
