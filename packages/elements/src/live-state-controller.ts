@@ -3,6 +3,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { wireElement, type ConnectOptions, type Disconnect } from './connect-element.js';
 import { liveStateContext } from './context.js';
 import { metadataOf } from './element-metadata.js';
+import type { LiveStateError } from './events.js';
 import { LiveState } from './live-state.js';
 
 export interface LiveStateOptions extends ConnectOptions {
@@ -28,6 +29,8 @@ type Host = ReactiveControllerHost & HTMLElement;
  */
 export class LiveStateController implements ReactiveController {
   liveState: LiveState | undefined;
+  /** The last `livestate-error`, until the next state change or connect: render it to tell the user. */
+  error: LiveStateError | undefined;
   private unwire: Disconnect | undefined;
   private owned = false;
   private consumer: ContextConsumer<any, Host> | undefined;
@@ -87,15 +90,18 @@ export class LiveStateController implements ReactiveController {
     this.liveState = liveState;
     this.owned = owned;
     const unwireElement = wireElement(liveState, this.host, options);
-    const update = () => this.host.requestUpdate();
-    const events = ['livestate-change', 'livestate-connect', 'livestate-disconnect'];
+    const update = (event: Event) => {
+      this.error = event.type === 'livestate-error' ? (event as CustomEvent<LiveStateError>).detail : undefined;
+      this.host.requestUpdate();
+    };
+    const events = ['livestate-change', 'livestate-connect', 'livestate-disconnect', 'livestate-error'];
     for (const type of events) liveState.addEventListener(type, update);
     this.unwire = () => {
       for (const type of events) liveState.removeEventListener(type, update);
       unwireElement();
     };
     liveState.connect();
-    update();
+    this.host.requestUpdate();
   }
 
   private detach(): void {
@@ -104,6 +110,7 @@ export class LiveStateController implements ReactiveController {
     if (this.owned) this.liveState?.disconnect();
     this.liveState = undefined;
     this.owned = false;
+    this.error = undefined;
   }
 
   /**
