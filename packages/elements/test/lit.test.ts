@@ -87,6 +87,12 @@ describe('Lit integration', () => {
     await until(() => items(el).length === 1);
     expect(items(el)).to.deep.equal(['decorated']);
     expect(el.firstText).to.equal('decorated');
+
+    el.dispatchEvent(new CustomEvent('addTodo', { detail: { todo: ' ' } }));
+    await until(() => el.liveStateController.error !== undefined);
+    expect(el.liveStateController.error).to.include({ type: 'server error', message: 'a todo needs some text' });
+    el.dispatchEvent(new CustomEvent('addTodo', { detail: { todo: 'fine again' } }));
+    await until(() => el.liveStateController.error === undefined && items(el).length === 2);
   });
 
   it('cleans up when the element leaves the document and reconnects when it comes back', async () => {

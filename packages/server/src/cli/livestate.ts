@@ -44,6 +44,11 @@ async function serve(options: ServeOptions): Promise<void> {
     http.listen(options.port, options.host, () => resolve());
   });
   console.log(`LiveState listening on ${server.url}`);
+  if (options.staticDir) {
+    const { port } = server.address()!;
+    const host = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(options.host) ? 'localhost' : options.host;
+    stderrLogger.info(`Serving ${options.staticDir} at http://${host}:${port}/`);
+  }
 
   const stop = async () => {
     for (const handler of handlers) handler.close();

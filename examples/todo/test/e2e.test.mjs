@@ -1,0 +1,151 @@
+// End to end: the built example, served by a real `livestate serve` process, driven in
+// Debian's Chromium through playwright-core. Each test starts its own server, so each
+// starts from an empty list.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = fileURLToPath(new URL('../node_modules/@livestate/server/dist/cli/livestate.js', import.meta.url));
+const screenshot = fileURLToPath(new URL('../screenshot.png', import.meta.url));
+
+/** Starts the example's server, as `pnpm start` does, on `port` (0: a free one). */
+function startServer(port = 0) {
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--channel', 'todo:*=build/todo.wasm,scope=topic', '--static', 'dist', '--port', String(port)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const port = Number(/:(\d+)\/socket$/.exec(line)?.[1]);
+      if (!port) reject(new Error(`unexpected line: ${line}`));
+      child.removeAllListeners('exit');
+      resolve({ port, origin: `http://127.0.0.1:${port}`, stop: () => stop(child) });
+    });
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
+describe('the todo example', () => {
+  let browser;
+  const servers = [];
+  const serve = async (port) => {
+    const server = await startServer(port);
+    servers.push(server);
+    return server;
+  };
+
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+        // The embed test rewrites embed.html in flight; Chromium then counts the page as public
+        // and, under Local Network Access, refuses its sockets to this machine.
+        '--disable-features=LocalNetworkAccessChecks'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  /** A page in a window of its own, online. */
+  async function open(url) {
+    const page = await (await browser.newContext()).newPage();
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await page.goto(url);
+    await page.locator('todo-list .status[data-status="online"]').waitFor();
+    return page;
+  }
+
+  async function add(page, text) {
+    await page.getByPlaceholder('What needs doing?').fill(text);
+    await page.getByRole('button', { name: 'Add Todo' }).click();
+  }
+
+  const texts = (page) => page.locator('todo-list li span').allTextContents();
+
+  it('shows a todo added in one window in a second window', async () => {
+    const { origin } = await serve();
+    const [first, second] = [await open(origin), await open(origin)];
+    await add(first, 'Buy milk');
+    await second.locator('todo-list li', { hasText: 'Buy milk' }).waitFor();
+    assert.equal(await first.getByPlaceholder('What needs doing?').inputValue(), '', 'the input is cleared');
+    await add(second, 'Write the README');
+    await first.locator('todo-list li', { hasText: 'Write the README' }).waitFor();
+    assert.deepEqual(await texts(first), ['Buy milk', 'Write the README']);
+  });
+
+  it('propagates toggling and removing, keeps the list on reload, and saves the screenshot', async () => {
+    const { origin } = await serve();
+    const [first, second] = [await open(origin), await open(origin)];
+    for (const text of ['Buy milk', 'Write the README', 'Ship it', 'Celebrate']) {
+      await add(first, text);
+      await first.locator('todo-list li', { hasText: text }).waitFor();
+    }
+    await first.getByLabel('Done: Buy milk').check();
+    await second.locator('todo-list li.done', { hasText: 'Buy milk' }).waitFor();
+    await second.getByLabel('Remove Celebrate').click();
+    await first.locator('todo-list li', { hasText: 'Celebrate' }).waitFor({ state: 'detached' });
+    await second.reload();
+    await second.locator('todo-list li.done', { hasText: 'Buy milk' }).waitFor();
+    assert.deepEqual(await texts(second), ['Buy milk', 'Write the README', 'Ship it']);
+    await first.setViewportSize({ width: 720, height: 520 });
+    await first.screenshot({ path: screenshot });
+  });
+
+  it('shows the server error for a whitespace todo and changes nothing', async () => {
+    const { origin } = await serve();
+    const page = await open(origin);
+    await add(page, 'Real work');
+    await page.locator('todo-list li', { hasText: 'Real work' }).waitFor();
+    await add(page, '    ');
+    await page.locator('todo-form .error', { hasText: 'A todo needs some text.' }).waitFor();
+    await page.reload();
+    await page.locator('todo-list li', { hasText: 'Real work' }).waitFor();
+    assert.deepEqual(await texts(page), ['Real work']);
+  });
+
+  it('works the same on the plain page that embeds the elements with one script tag', async () => {
+    const { origin, port } = await serve();
+    const context = await browser.newContext();
+    const embedded = await context.newPage();
+    // The page points its elements at ws://localhost:4000; this server has a port of its own.
+    await embedded.route('**/embed.html', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: (await response.text()).replaceAll('localhost:4000', `127.0.0.1:${port}`) });
+    });
+    await embedded.goto(`${origin}/embed.html`);
+    assert.equal(await embedded.locator('script[src]').count(), 1);
+    await embedded.locator('todo-list .status[data-status="online"]').waitFor();
+    const app = await open(origin);
+    await add(embedded, 'From the embed');
+    await app.locator('todo-list li', { hasText: 'From the embed' }).waitFor();
+    await app.getByLabel('Done: From the embed').check();
+    await embedded.locator('todo-list li.done', { hasText: 'From the embed' }).waitFor();
+  });
+
+  it('shows offline while the server is down, then online again, and works after', async () => {
+    const server = await serve();
+    const page = await open(server.origin);
+    await server.stop();
+    servers.splice(servers.indexOf(server), 1);
+    await page.locator('todo-list .status[data-status="offline"]').waitFor();
+    await serve(server.port);
+    await page.locator('todo-list .status[data-status="online"]').waitFor({ timeout: 30_000 });
+    await add(page, 'After the restart');
+    await page.locator('todo-list li', { hasText: 'After the restart' }).waitFor();
+  });
+});
