@@ -22,6 +22,8 @@ describe('diff', () => {
     ['removing the first', (items) => items.slice(1), 1],
     ['removing one in the middle', (items) => items.filter((item) => item.id !== 4321), 1],
     ['changing one field', (items) => items.map((item) => (item.id === 777 ? { ...item, done: true } : item)), 1],
+    ['dropping the oldest and appending (a queue)', (items) => [...items.slice(1), { id: -1, text: 'new', done: false }], 2],
+    ['dropping three and prepending two', (items) => [{ id: -1, text: 'a', done: false }, { id: -2, text: 'b', done: false }, ...items.slice(3)], 5],
   ];
   for (const [name, change, expected] of cases) {
     it(`keeps ${name} one element of a 10,000-item array to ${expected} operation(s)`, () => {
@@ -67,7 +69,8 @@ describe('diff', () => {
       if (kind === 0) items.splice(at, 0, { id: 1000 + step, text: 'added', done: false });
       else if (kind === 1) items.splice(at, 1 + random(3));
       else if (kind === 2 && items[at]) items[at] = { ...items[at]!, text: `edit ${step}` };
-      else items.reverse();
+      else if (step % 5 === 0) items.reverse();
+      else items.push(...items.splice(0, 1 + random(4)));
       const next = { items };
       checkedDiff(state, next);
       state = next;

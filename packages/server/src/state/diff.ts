@@ -11,8 +11,8 @@ const escapeToken = (token: string): string =>
 
 /**
  * Computes an RFC 6902 patch from `before` to `after`, proportional to the change:
- * arrays are matched by their common prefix and suffix, so appending, prepending,
- * inserting or removing one element of a long list, or changing one field of one
+ * appending, prepending, inserting or removing elements of a long list (also a
+ * list that drops its oldest element as it appends), or changing one field of one
  * element, gives a patch of a few operations rather than a rewrite of the array.
  * Subtrees that are the same reference are skipped without being walked.
  */
@@ -49,24 +49,48 @@ function diffObject(
   }
 }
 
+/** How far ahead to look for a removed or inserted run before pairing elements in place. */
+const LOOKAHEAD = 8;
+
+/**
+ * Walks both arrays once, after dropping their common suffix. At any point the
+ * array the client holds is `after[0..a)` followed by `before[b..]`, so every
+ * operation is addressed at index `a`. Where elements differ, a short look-ahead
+ * finds a removed or inserted run (a queue that drops its head and appends, an
+ * insertion, a deletion) before falling back to diffing the pair in place.
+ */
 function diffArray(before: JsonValue[], after: JsonValue[], path: string, out: PatchOperation[]): void {
-  const shorter = Math.min(before.length, after.length);
-  let prefix = 0;
-  while (prefix < shorter && jsonEqual(before[prefix], after[prefix])) prefix++;
-  let suffix = 0;
-  while (
-    suffix < shorter - prefix &&
-    jsonEqual(before[before.length - 1 - suffix], after[after.length - 1 - suffix])
-  ) {
-    suffix++;
+  let bEnd = before.length;
+  let aEnd = after.length;
+  while (bEnd > 0 && aEnd > 0 && jsonEqual(before[bEnd - 1], after[aEnd - 1])) {
+    bEnd--;
+    aEnd--;
   }
-  const removed = before.length - prefix - suffix;
-  const added = after.length - prefix - suffix;
-  const paired = Math.min(removed, added);
-  for (let i = prefix; i < prefix + paired; i++) diffValue(before[i]!, after[i]!, `${path}/${i}`, out);
-  // Removing at one index repeatedly keeps every later index valid while we go.
-  for (let i = paired; i < removed; i++) out.push({ op: 'remove', path: `${path}/${prefix + paired}` });
-  for (let i = prefix + paired; i < prefix + added; i++) {
-    out.push({ op: 'add', path: `${path}/${i}`, value: after[i]! });
+  let b = 0;
+  let a = 0;
+  const runLength = (matches: (k: number) => boolean): number => {
+    for (let k = 1; k <= LOOKAHEAD; k++) if (matches(k)) return k;
+    return 0;
+  };
+  while (b < bEnd && a < aEnd) {
+    if (jsonEqual(before[b], after[a])) {
+      b++;
+      a++;
+      continue;
+    }
+    const removed = runLength((k) => b + k < bEnd && jsonEqual(before[b + k], after[a]));
+    const inserted = runLength((k) => a + k < aEnd && jsonEqual(before[b], after[a + k]));
+    if (removed > 0 && (inserted === 0 || removed <= inserted)) {
+      for (let k = 0; k < removed; k++) out.push({ op: 'remove', path: `${path}/${a}` });
+      b += removed;
+    } else if (inserted > 0) {
+      for (let k = 0; k < inserted; k++, a++) out.push({ op: 'add', path: `${path}/${a}`, value: after[a]! });
+    } else {
+      diffValue(before[b]!, after[a]!, `${path}/${a}`, out);
+      b++;
+      a++;
+    }
   }
+  for (; b < bEnd; b++) out.push({ op: 'remove', path: `${path}/${a}` });
+  for (; a < aEnd; a++) out.push({ op: 'add', path: `${path}/${a}`, value: after[a]! });
 }
