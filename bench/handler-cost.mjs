@@ -3,22 +3,11 @@
 // Each figure is the median over interleaved rounds; ratios are to JavaScript in the
 // same round.
 import { fileURLToPath } from 'node:url';
-import { defineHandler, GuestPool, reply, wasmHandler } from '@livestate/server';
+import { GuestPool, wasmHandler } from '@livestate/server';
+import { todoHandler as jsTodo } from './handlers/todo.mjs';
 import { median, quick, report, runIdentity } from './measure.mjs';
 
-const guest = (name) => fileURLToPath(new URL(`../packages/server/build/guests/${name}.wasm`, import.meta.url));
-
-/** The same todo handler as the WebAssembly fixture, in JavaScript. */
-const jsTodo = defineHandler({
-  init: () => ({ todos: [], nextId: 1 }),
-  events: {
-    addTodo: ({ todo }, state) =>
-      reply(
-        { ...state, todos: [...state.todos, { id: state.nextId, text: todo, done: false }], nextId: state.nextId + 1 },
-        { name: 'todo-added', detail: { id: state.nextId } },
-      ),
-  },
-});
+const guest = (name) => fileURLToPath(new URL(`./build/${name}.wasm`, import.meta.url));
 
 /**
  * What a sandboxed handler must do, in plain JavaScript: take `[payload, state]` as JSON
@@ -42,6 +31,7 @@ const stateOf = (count) =>
   Object.freeze({
     todos: Object.freeze(Array.from({ length: count }, (_, id) => Object.freeze({ id, text: `todo number ${id}`, done: id % 3 === 0 }))),
     nextId: count,
+    limit: 0,
   });
 
 const pool = new GuestPool(1);

@@ -1,0 +1,216 @@
+// Load benchmarks: shared topic, private topics, state size and idle connections, each
+// against LiveState (todo handler in WebAssembly and in JavaScript) and raw `ws` baselines
+// measured in the same run. Runs are interleaved (repetition → target → N), bounded in
+// time and count; every figure is a median over repetitions.
+import { BenchClient } from './load/client.mjs';
+import { machineBusyMicros, pinGenerator, pinned, startServer } from './load/processes.mjs';
+import { median, quick, report, runIdentity } from './measure.mjs';
+
+const repetitions = quick ? 1 : 3;
+const runMs = quick ? 1500 : 5000;
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
+
+async function connectClients(server, count, topicOf, params) {
+  const clients = [];
+  for (let start = 0; start < count; start += 100) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(100, count - start) }, async (_, i) => {
+        const client = await BenchClient.connect(server.port, server.protocol, start + i);
+        if (server.protocol === 'phoenix') await client.join(topicOf(start + i), params);
+        return client;
+      }),
+    );
+    clients.push(...batch);
+  }
+  return clients;
+}
+
+/** Every client sends an event and waits for its own item to come back, for `runMs` or `maxEvents`. */
+async function closedLoop(server, clients, { maxEvents = Infinity } = {}) {
+  const bytes0 = clients.reduce((sum, client) => sum + client.bytesReceived, 0);
+  const messages0 = clients.reduce((sum, client) => sum + client.messagesReceived, 0);
+  const [serverCpu0, busy0, generator0, start] = [server.cpuMicros(), machineBusyMicros(), process.cpuUsage(), performance.now()];
+  const roundTrips = [];
+  let stopped = false;
+  const timer = setTimeout(() => (stopped = true), runMs);
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let sequence = 0; !stopped && roundTrips.length < maxEvents; sequence++) {
+        const sent = performance.now();
+        await client.roundTrip(sequence);
+        roundTrips.push(performance.now() - sent);
+      }
+    }),
+  );
+  clearTimeout(timer);
+  const elapsedMicros = (performance.now() - start) * 1000;
+  const serverMicros = server.cpuMicros() - serverCpu0;
+  const generator = process.cpuUsage(generator0);
+  const generatorMicros = generator.user + generator.system;
+  const events = roundTrips.length;
+  return {
+    events,
+    eventsPerSecond: events / (elapsedMicros / 1e6),
+    p50Ms: percentile(roundTrips, 50),
+    p99Ms: percentile(roundTrips, 99),
+    serverCpuMicrosPerEvent: serverMicros / events,
+    bytesPerEvent: (clients.reduce((sum, client) => sum + client.bytesReceived, 0) - bytes0) / events,
+    bytesPerDelivery:
+      (clients.reduce((sum, client) => sum + client.bytesReceived, 0) - bytes0) /
+      (clients.reduce((sum, client) => sum + client.messagesReceived, 0) - messages0),
+    generatorCore: generatorMicros / elapsedMicros,
+    otherCores: Math.max(0, (machineBusyMicros() - busy0 - serverMicros - generatorMicros) / elapsedMicros),
+  };
+}
+
+/** Runs `measure(server, rep)` for each target in each repetition, one server process per target and repetition. */
+async function interleaved(targets, measure) {
+  const results = {};
+  for (let rep = 0; rep < repetitions; rep++) {
+    for (const target of targets) {
+      const server = await startServer(target);
+      try {
+        for (const [key, value] of await measure(server, rep)) ((results[key] ??= {})[target] ??= []).push(value);
+      } finally {
+        await server.stop();
+      }
+      process.stderr.write(`  ${target}, repetition ${rep + 1}/${repetitions}\n`);
+    }
+  }
+  return results;
+}
+
+/** Medians of every numeric field, plus the run flags. */
+function summarize(samples) {
+  const summary = {};
+  for (const key of Object.keys(samples[0])) summary[key] = median(samples.map((sample) => sample[key]));
+  summary.generatorBound = summary.generatorCore > 0.9;
+  summary.disturbed = summary.otherCores > 0.3;
+  return summary;
+}
+
+const fmt = (value, digits = 0) => (value === undefined ? '–' : value.toLocaleString('en', { maximumFractionDigits: digits }));
+const flags = (row) => `${row.generatorBound ? ' ⚑gen' : ''}${row.disturbed ? ' ⚑noisy' : ''}`;
+
+async function sharedTopic() {
+  const sizes = [1, 50, 200];
+  const targets = ['livestate wasm', 'livestate js', 'raw broadcast', 'raw echo'];
+  const results = await interleaved(targets, async (server, rep) => {
+    const measured = [];
+    for (const n of sizes) {
+      const clients = await connectClients(server, n, () => `bench:shared-${n}-${rep}`, { limit: 100 });
+      measured.push([n, await closedLoop(server, clients)]);
+      clients.forEach((client) => client.close());
+    }
+    return measured;
+  });
+  const rows = sizes.flatMap((n) => targets.map((target) => ({ n, target, ...summarize(results[n][target]) })));
+  const at = (n, target) => rows.find((row) => row.n === n && row.target === target);
+  const table = [
+    '| N | server | events/s | p50 / p99 ms | server CPU µs/event | bytes/event | bytes/delivery | generator core |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((row) =>
+      `| ${row.n} | ${row.target} | ${fmt(row.eventsPerSecond)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} | ${fmt(row.serverCpuMicrosPerEvent)} | ${fmt(row.bytesPerEvent)} | ${fmt(row.bytesPerDelivery)} | ${fmt(row.generatorCore * 100)}%${flags(row)} |`),
+  ].join('\n');
+  const ratios = ['livestate wasm', 'livestate js'].map((target) => {
+    const [ours, broadcast] = [at(50, target), at(50, 'raw broadcast')];
+    return `- N = 50, ${target}: ${(ours.eventsPerSecond / broadcast.eventsPerSecond).toFixed(2)}× the broadcast baseline's events/s (goal ≥ 0.8×), ${(ours.serverCpuMicrosPerEvent / broadcast.serverCpuMicrosPerEvent).toFixed(2)}× its server CPU per event (goal ≤ 1.25×)`;
+  });
+  return { name: 'shared-topic', rows, markdown: `### Shared topic (closed loop, one topic, list capped at 100)\n\n${table}\n\n${ratios.join('\n')}` };
+}
+
+async function privateTopics() {
+  const n = 50;
+  const targets = ['livestate wasm', 'livestate js', 'raw echo'];
+  const results = await interleaved(targets, async (server, rep) => {
+    const clients = await connectClients(server, n, (i) => `bench:private-${rep}-${i}`, { limit: 100 });
+    const result = await closedLoop(server, clients);
+    clients.forEach((client) => client.close());
+    return [[n, result]];
+  });
+  const rows = targets.map((target) => ({ n, target, ...summarize(results[n][target]) }));
+  const [wasm, js, echo] = rows;
+  const table = [
+    '| server | events/s | p50 / p99 ms | server CPU µs/event | bytes/event | generator core |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((row) =>
+      `| ${row.target} | ${fmt(row.eventsPerSecond)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} | ${fmt(row.serverCpuMicrosPerEvent)} | ${fmt(row.bytesPerEvent)} | ${fmt(row.generatorCore * 100)}%${flags(row)} |`),
+  ].join('\n');
+  const notes = [
+    `- WebAssembly server CPU per event: ${(wasm.serverCpuMicrosPerEvent / js.serverCpuMicrosPerEvent).toFixed(2)}× the JavaScript handler's (goal ≤ 2×)`,
+    `- to the raw echo baseline: WebAssembly ${(wasm.serverCpuMicrosPerEvent / echo.serverCpuMicrosPerEvent).toFixed(1)}×, JavaScript ${(js.serverCpuMicrosPerEvent / echo.serverCpuMicrosPerEvent).toFixed(1)}× the server CPU per event`,
+  ];
+  return { name: 'private-topics', rows, markdown: `### Private topics (N = 50 clients, one topic each)\n\n${table}\n\n${notes.join('\n')}` };
+}
+
+async function stateSize() {
+  const sizes = quick ? [0, 1_000, 10_000] : [0, 1_000, 10_000, 100_000];
+  const targets = ['livestate wasm', 'livestate js'];
+  const results = await interleaved(targets, async (server, rep) => {
+    const measured = [];
+    for (const size of sizes) {
+      const clients = await connectClients(server, 1, () => `bench:size-${size}-${rep}`, { prefill: size });
+      measured.push([size, await closedLoop(server, clients, { maxEvents: 5_000 })]);
+      clients.forEach((client) => client.close());
+    }
+    return measured;
+  });
+  const rows = sizes.flatMap((size) => targets.map((target) => ({ size, target, ...summarize(results[size][target]) })));
+  const at = (size, target) => rows.find((row) => row.size === size && row.target === target);
+  const table = [
+    '| todos | server | server CPU µs/event | round trip p50 ms | bytes/event (reply event + patch) |',
+    '|---:|---|---:|---:|---:|',
+    ...rows.map((row) => `| ${fmt(row.size)} | ${row.target} | ${fmt(row.serverCpuMicrosPerEvent)} | ${fmt(row.p50Ms, 2)} | ${fmt(row.bytesPerEvent)} |`),
+  ].join('\n');
+  const largest = sizes.at(-1);
+  const notes = targets.map(
+    (target) => `- ${target}: ${(at(largest, target).serverCpuMicrosPerEvent / at(1_000, target).serverCpuMicrosPerEvent).toFixed(1)}× the CPU per event at ${fmt(largest)} todos as at 1,000; bytes per event ${fmt(at(0, target).bytesPerEvent)} at 0 todos, ${fmt(at(largest, target).bytesPerEvent)} at ${fmt(largest)}`,
+  );
+  return { name: 'state-size', rows, markdown: `### State size (one client, list pre-filled)\n\n${table}\n\n${notes.join('\n')}` };
+}
+
+async function idleConnections() {
+  const counts = quick ? [1_000] : [1_000, 10_000];
+  const targets = ['livestate js', 'raw echo'];
+  const results = await interleaved(targets, async (server, rep) => {
+    const measured = [];
+    for (const count of counts) {
+      const before = await server.memory();
+      const latencies = [];
+      const clients = [];
+      for (let start = 0; start < count; start += 100) {
+        clients.push(
+          ...(await Promise.all(
+            Array.from({ length: Math.min(100, count - start) }, async (_, i) => {
+              const began = performance.now();
+              const client = await BenchClient.connect(server.port, server.protocol, start + i);
+              if (server.protocol === 'phoenix') await client.join(`bench:idle-${rep}`, {});
+              latencies.push(performance.now() - began);
+              return client;
+            }),
+          )),
+        );
+      }
+      const after = await server.memory();
+      measured.push([count, { bytesPerConnection: (after - before) / count, joinP50Ms: percentile(latencies, 50), joinP99Ms: percentile(latencies, 99) }]);
+      clients.forEach((client) => client.close());
+    }
+    return measured;
+  });
+  const rows = counts.flatMap((count) => targets.map((target) => ({ count, target, ...summarize(results[count][target]) })));
+  const table = [
+    '| connections | server | memory per connection | connect + join p50 / p99 ms (100 at a time) |',
+    '|---:|---|---:|---:|',
+    ...rows.map((row) => `| ${fmt(row.count)} | ${row.target} | ${fmt(row.bytesPerConnection / 1024, 1)} KB | ${fmt(row.joinP50Ms, 2)} / ${fmt(row.joinP99Ms, 2)} |`),
+  ].join('\n');
+  return { name: 'idle-connections', rows, markdown: `### Idle connections (joined and silent; RSS after GC; goal < 16 KB each)\n\n${table}` };
+}
+
+pinGenerator();
+const identity = { ...runIdentity(), pinned, repetitions, runMs };
+for (const workload of [sharedTopic, privateTopics, stateSize, idleConnections]) {
+  process.stderr.write(`${workload.name}\n`);
+  const { name, rows, markdown } = await workload();
+  await report(`load-${name}`, identity, rows, markdown);
+}
+console.log(`\n${pinned ? 'Server pinned to CPU 0, load generator to CPU 1.' : 'Not pinned (fewer than 2 cores or no taskset).'} ⚑gen: the generator used over 90% of its core, so the figure is a lower bound for the server. ⚑noisy: other processes used over 30% of a core meanwhile.`);

@@ -1,0 +1,68 @@
+// One simulated client that writes Phoenix frames itself (phoenix.js would measure its
+// own bookkeeping rather than the server), or plain messages for the raw baselines.
+import { WebSocket } from 'ws';
+
+export class BenchClient {
+  bytesReceived = 0;
+  messagesReceived = 0;
+  #ws;
+  #waiting;
+  #nextRef = 1;
+  #joinRef;
+  #topic;
+
+  static async connect(port, protocol, id) {
+    const path = protocol === 'phoenix' ? '/socket/websocket?vsn=2.0.0' : '/';
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    return new BenchClient(ws, protocol, id);
+  }
+
+  constructor(ws, protocol, id) {
+    this.#ws = ws;
+    this.protocol = protocol;
+    this.id = id;
+    ws.on('message', (data) => {
+      const text = data.toString();
+      this.bytesReceived += data.length;
+      this.messagesReceived++;
+      const waiting = this.#waiting;
+      if (waiting && (waiting.match === text || (waiting.contains && text.includes(waiting.contains)))) {
+        this.#waiting = undefined;
+        waiting.resolve(text);
+      }
+    });
+  }
+
+  /** Resolves with the first message equal to `match`, or containing `contains`. */
+  #expect(match, contains) {
+    return new Promise((resolve) => (this.#waiting = { match, contains, resolve }));
+  }
+
+  /** Joins a LiveState topic and resolves when its state arrives. */
+  async join(topic, params = {}) {
+    this.#joinRef = String(this.#nextRef++);
+    this.#topic = topic;
+    const state = this.#expect(undefined, '"state:change"');
+    this.#ws.send(JSON.stringify([this.#joinRef, this.#joinRef, topic, 'phx_join', params]));
+    await state;
+  }
+
+  /** Sends one event carrying a unique marker and resolves when the marker comes back. */
+  roundTrip(sequence) {
+    const marker = `c${this.id}-${sequence}`;
+    if (this.protocol === 'raw') {
+      const echoed = this.#expect(marker);
+      this.#ws.send(marker);
+      return echoed;
+    }
+    const patched = this.#expect(undefined, `"${marker}"`);
+    const ref = String(this.#nextRef++);
+    this.#ws.send(`["${this.#joinRef}","${ref}",${JSON.stringify(this.#topic)},"lvs_evt:addTodo",{"todo":"${marker}"}]`);
+    return patched;
+  }
+
+  close() {
+    this.#ws.terminate();
+  }
+}

@@ -1,0 +1,58 @@
+// Server processes for the benchmarks: started pinned to CPU 0 (the generator takes CPU 1),
+// with their CPU time read from /proc, and the machine's busy time to spot disturbed runs.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { benchDir } from '../measure.mjs';
+
+const CLOCK_TICK_US = 1e6 / 100;
+export const pinned = cpus().length >= 2 && existsSync('/usr/bin/taskset');
+
+/** Pins this process (the load generator) to CPU 1. */
+export function pinGenerator() {
+  if (pinned) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+}
+
+export const TARGETS = {
+  'livestate wasm': ['livestate.mjs', '--handler', 'wasm'],
+  'livestate js': ['livestate.mjs', '--handler', 'js'],
+  'raw echo': ['raw.mjs', '--mode', 'echo'],
+  'raw broadcast': ['raw.mjs', '--mode', 'broadcast'],
+};
+
+export async function startServer(target) {
+  const [script, ...args] = TARGETS[target];
+  const command = [process.execPath, '--expose-gc', join(benchDir, 'servers', script), ...args];
+  const child = pinned ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${target} exited with ${code}`)));
+    createInterface({ input: child.stdout }).once('line', resolve);
+  });
+  child.removeAllListeners('exit');
+  const port = Number(/^listening (\d+)$/.exec(line)?.[1]);
+  return {
+    target,
+    port,
+    protocol: script === 'raw.mjs' ? 'raw' : 'phoenix',
+    /** CPU microseconds the server has used so far. (`taskset` execs, so the pid is the server's.) */
+    cpuMicros: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
+    },
+    memory: async () => (await (await fetch(`http://127.0.0.1:${port}/__bench__/memory`)).json()).rss,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+/** Busy CPU microseconds of the whole machine so far. */
+export function machineBusyMicros() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const idle = fields[3] + fields[4];
+  return (fields.reduce((sum, value) => sum + value, 0) - idle) * CLOCK_TICK_US;
+}
