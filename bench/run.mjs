@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { benchDir } from './measure.mjs';
 
-const benchmarks = ['handler-cost.mjs', 'load.mjs'];
+const benchmarks = ['handler-cost.mjs', 'generator-check.mjs', 'load.mjs'];
 let failed = false;
 for (const file of benchmarks) {
   const { status } = spawnSync(process.execPath, [join(benchDir, file), ...process.argv.slice(2)], { stdio: 'inherit' });

@@ -1,5 +1,5 @@
-// build: todo.wasm
-// build: todo-portable.wasm --portable
+// build: todo.wasm --max-memory 1024
+// build: todo-portable.wasm --portable --max-memory 1024
 // The benchmarks' todo handler: join params `prefill` (todos to start with) and `limit`
 // (drop the oldest todo past this many, so a long run measures the protocol, not a
 // growing list). handlers/todo.mjs is its twin in JavaScript.

@@ -27,16 +27,20 @@ export class BenchClient {
       this.bytesReceived += data.length;
       this.messagesReceived++;
       const waiting = this.#waiting;
-      if (waiting && (waiting.match === text || (waiting.contains && text.includes(waiting.contains)))) {
+      if (!waiting) return;
+      if (waiting.match === text || (waiting.contains && text.includes(waiting.contains))) {
         this.#waiting = undefined;
         waiting.resolve(text);
+      } else if (this.protocol === 'phoenix' && /^\[[^\]]*?,"(error|phx_error)",/.test(text.slice(0, 300))) {
+        this.#waiting = undefined;
+        waiting.reject(new Error(`client ${this.id}: the server answered ${text.slice(0, 300)}`));
       }
     });
   }
 
-  /** Resolves with the first message equal to `match`, or containing `contains`. */
+  /** Resolves with the first message equal to `match`, or containing `contains`; rejects on an error push. */
   #expect(match, contains) {
-    return new Promise((resolve) => (this.#waiting = { match, contains, resolve }));
+    return new Promise((resolve, reject) => (this.#waiting = { match, contains, resolve, reject }));
   }
 
   /** Joins a LiveState topic and resolves when its state arrives. */
