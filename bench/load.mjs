@@ -149,7 +149,8 @@ async function stateSize() {
   const results = await interleaved(targets, async (server, rep) => {
     const measured = [];
     for (const size of sizes) {
-      const clients = await connectClients(server, 1, () => `bench:size-${size}-${rep}`, { prefill: size });
+      // limit: the list stays at its size (it drops its oldest todo as each event adds one).
+      const clients = await connectClients(server, 1, () => `bench:size-${size}-${rep}`, { prefill: size, limit: Math.max(size, 1) });
       measured.push([size, await closedLoop(server, clients, { maxEvents: 5_000 })]);
       clients.forEach((client) => client.close());
     }
@@ -166,7 +167,7 @@ async function stateSize() {
   const notes = targets.map(
     (target) => `- ${target}: ${(at(largest, target).serverCpuMicrosPerEvent / at(1_000, target).serverCpuMicrosPerEvent).toFixed(1)}× the CPU per event at ${fmt(largest)} todos as at 1,000; bytes per event ${fmt(at(0, target).bytesPerEvent)} at 0 todos, ${fmt(at(largest, target).bytesPerEvent)} at ${fmt(largest)}`,
   );
-  return { name: 'state-size', rows, markdown: `### State size (one client, list pre-filled)\n\n${table}\n\n${notes.join('\n')}` };
+  return { name: 'state-size', rows, markdown: `### State size (one client, list pre-filled and held at its size)\n\n${table}\n\n${notes.join('\n')}` };
 }
 
 async function idleConnections() {
@@ -206,9 +207,13 @@ async function idleConnections() {
   return { name: 'idle-connections', rows, markdown: `### Idle connections (joined and silent; RSS after GC; goal < 16 KB each)\n\n${table}` };
 }
 
+const workloads = { 'shared-topic': sharedTopic, 'private-topics': privateTopics, 'state-size': stateSize, 'idle-connections': idleConnections };
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+if (only && !workloads[only]) throw new Error(`--only=${only}: expected one of ${Object.keys(workloads).join(', ')}`);
+
 pinGenerator();
 const identity = { ...runIdentity(), pinned, repetitions, runMs };
-for (const workload of [sharedTopic, privateTopics, stateSize, idleConnections]) {
+for (const workload of only ? [workloads[only]] : Object.values(workloads)) {
   process.stderr.write(`${workload.name}\n`);
   const { name, rows, markdown } = await workload();
   await report(`load-${name}`, identity, rows, markdown);
