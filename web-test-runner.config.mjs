@@ -20,7 +20,8 @@ function countingReporter() {
         if (session.testResults) count(session.testResults);
         if (!session.passed && !session.testResults) failed++;
       }
-      console.log(`browser: ${passed} passed, ${failed} failed`);
+      // After WTR's own closing lines, so that this is the run's last line.
+      process.once('exit', () => console.log(`browser: ${passed} passed, ${failed} failed`));
     },
   };
 }
