@@ -31,10 +31,10 @@ export class LiveStateController implements ReactiveController {
   liveState: LiveState | undefined;
   /** The last `livestate-error`, until the next state change or connect: render it to tell the user. */
   error: LiveStateError | undefined;
-  private unwire: Disconnect | undefined;
-  private owned = false;
-  private consumer: ContextConsumer<any, Host> | undefined;
-  private provider: ContextProvider<any, Host> | undefined;
+  #unwire: Disconnect | undefined;
+  #owned = false;
+  #consumer: ContextConsumer<any, Host> | undefined;
+  #provider: ContextProvider<any, Host> | undefined;
 
   constructor(
     readonly host: Host,
@@ -60,13 +60,13 @@ export class LiveStateController implements ReactiveController {
   }
 
   hostConnected(): void {
-    const options = this.resolvedOptions();
+    const options = this.#resolvedOptions();
     if (options.context) {
       // A consumer borrows the provider's LiveState and never disconnects it.
-      this.consumer ??= new ContextConsumer(this.host, {
+      this.#consumer ??= new ContextConsumer(this.host, {
         context: liveStateContext(options.context),
         subscribe: true,
-        callback: (liveState: LiveState) => this.attach(liveState, false, options),
+        callback: (liveState: LiveState) => this.#attach(liveState, false, options),
       });
       return;
     }
@@ -74,21 +74,21 @@ export class LiveStateController implements ReactiveController {
     if (options.provide) {
       const { name, scope } = typeof options.provide === 'string' ? { name: options.provide, scope: undefined } : options.provide;
       if (scope) (scope as Record<string, unknown>)[name] = liveState;
-      if (this.provider) this.provider.setValue(liveState);
-      else this.provider = new ContextProvider(this.host, { context: liveStateContext(name), initialValue: liveState });
+      if (this.#provider) this.#provider.setValue(liveState);
+      else this.#provider = new ContextProvider(this.host, { context: liveStateContext(name), initialValue: liveState });
     }
-    this.attach(liveState, true, options);
+    this.#attach(liveState, true, options);
   }
 
   hostDisconnected(): void {
-    this.detach();
+    this.#detach();
   }
 
-  private attach(liveState: LiveState, owned: boolean, options: LiveStateOptions): void {
+  #attach(liveState: LiveState, owned: boolean, options: LiveStateOptions): void {
     if (this.liveState === liveState) return;
-    this.detach();
+    this.#detach();
     this.liveState = liveState;
-    this.owned = owned;
+    this.#owned = owned;
     const unwireElement = wireElement(liveState, this.host, options);
     const update = (event: Event) => {
       this.error = event.type === 'livestate-error' ? (event as CustomEvent<LiveStateError>).detail : undefined;
@@ -96,7 +96,7 @@ export class LiveStateController implements ReactiveController {
     };
     const events = ['livestate-change', 'livestate-connect', 'livestate-disconnect', 'livestate-error'];
     for (const type of events) liveState.addEventListener(type, update);
-    this.unwire = () => {
+    this.#unwire = () => {
       for (const type of events) liveState.removeEventListener(type, update);
       unwireElement();
     };
@@ -104,12 +104,12 @@ export class LiveStateController implements ReactiveController {
     this.host.requestUpdate();
   }
 
-  private detach(): void {
-    this.unwire?.();
-    this.unwire = undefined;
-    if (this.owned) this.liveState?.disconnect();
+  #detach(): void {
+    this.#unwire?.();
+    this.#unwire = undefined;
+    if (this.#owned) this.liveState?.disconnect();
     this.liveState = undefined;
-    this.owned = false;
+    this.#owned = false;
     this.error = undefined;
   }
 
@@ -117,7 +117,7 @@ export class LiveStateController implements ReactiveController {
    * The options with what the element contributes: properties from `@liveStateProperty`
    * and config from `@liveStateConfig` (read now, so attributes set in HTML count).
    */
-  private resolvedOptions(): LiveStateOptions {
+  #resolvedOptions(): LiveStateOptions {
     const { properties, config: decorated } = metadataOf(this.host.constructor);
     const config = { ...this.options.config, ...decorated };
     const resolved: LiveStateOptions = { ...this.options, properties: [...(this.options.properties ?? []), ...properties] };

@@ -41,11 +41,11 @@ export class LiveState implements EventTarget {
   socket: Socket | undefined;
   channel: Channel | undefined;
   readonly config: LiveStateConfig;
-  private readonly eventTarget = new EventTarget();
+  readonly #eventTarget = new EventTarget();
   /** Listeners per server event name, so a name is bound on the channel once and unbound with its last listener. */
-  private readonly serverListeners = new Map<string, Set<Listener>>();
-  private readonly bindings = new Map<string, number>();
-  private readonly cleanups: Array<() => void> = [];
+  readonly #serverListeners = new Map<string, Set<Listener>>();
+  readonly #bindings = new Map<string, number>();
+  readonly #cleanups: Array<() => void> = [];
 
   constructor(config: LiveStateConfig) {
     this.config = config;
@@ -59,19 +59,19 @@ export class LiveState implements EventTarget {
     const { channel, joined, socket } = acquireChannel(url, topic, params, socketOptions);
     this.channel = channel;
     this.socket = socket;
-    this.bind('state:change', (payload) => this.handleChange(payload as LiveStateChange));
-    this.bind('state:patch', (payload) => this.handlePatch(payload as LiveStatePatch));
-    this.bind('error', (payload) => this.emit('livestate-error', { type: 'server error', ...(payload as object) }));
-    for (const name of this.serverListeners.keys()) this.bindServerEvent(name);
-    this.watchConnection(socket, channel);
+    this.#bind('state:change', (payload) => this.#handleChange(payload as LiveStateChange));
+    this.#bind('state:patch', (payload) => this.#handlePatch(payload as LiveStatePatch));
+    this.#bind('error', (payload) => this.#emit('livestate-error', { type: 'server error', ...(payload as object) }));
+    for (const name of this.#serverListeners.keys()) this.#bindServerEvent(name);
+    this.#watchConnection(socket, channel);
     if (!joined) {
       channel
         .join()
-        .receive('error', (reason) => this.emitError('channel join error', reason))
-        .receive('timeout', () => this.emitError('channel join error', 'timeout'));
+        .receive('error', (reason) => this.#emitError('channel join error', reason))
+        .receive('timeout', () => this.#emitError('channel join error', 'timeout'));
     } else if (channel.state === 'joined') {
       // The channel was joined by another LiveState: its state came before we listened.
-      this.setConnected(true);
+      this.#setConnected(true);
       channel.push('lvs_refresh', {});
     }
   }
@@ -80,12 +80,12 @@ export class LiveState implements EventTarget {
   disconnect(): void {
     const channel = this.channel;
     if (!channel) return;
-    for (const cleanup of this.cleanups.splice(0)) cleanup();
-    this.bindings.clear();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#bindings.clear();
     releaseChannel(this.config.url!, channel);
     this.channel = undefined;
     this.socket = undefined;
-    this.setConnected(false);
+    this.#setConnected(false);
   }
 
   /** Sends `lvs_evt:<name>` with `detail` as the payload. */
@@ -111,24 +111,24 @@ export class LiveState implements EventTarget {
    */
   addEventListener(type: string, listener: Listener | null, options?: AddEventListenerOptions | boolean): void {
     if (!listener) return;
-    this.eventTarget.addEventListener(type, listener, options);
+    this.#eventTarget.addEventListener(type, listener, options);
     if (type.startsWith(LIVESTATE_EVENT_PREFIX)) return;
-    let listeners = this.serverListeners.get(type);
-    if (!listeners) this.serverListeners.set(type, (listeners = new Set()));
+    let listeners = this.#serverListeners.get(type);
+    if (!listeners) this.#serverListeners.set(type, (listeners = new Set()));
     listeners.add(listener);
-    if (this.channel) this.bindServerEvent(type);
+    if (this.channel) this.#bindServerEvent(type);
   }
 
   removeEventListener(type: string, listener: Listener | null, options?: EventListenerOptions | boolean): void {
     if (!listener) return;
-    this.eventTarget.removeEventListener(type, listener, options);
-    const listeners = this.serverListeners.get(type);
+    this.#eventTarget.removeEventListener(type, listener, options);
+    const listeners = this.#serverListeners.get(type);
     if (!listeners?.delete(listener) || listeners.size > 0) return;
-    this.serverListeners.delete(type);
-    const ref = this.bindings.get(type);
+    this.#serverListeners.delete(type);
+    const ref = this.#bindings.get(type);
     if (ref !== undefined) {
       this.channel?.off(type, ref);
-      this.bindings.delete(type);
+      this.#bindings.delete(type);
     }
   }
 
@@ -142,54 +142,54 @@ export class LiveState implements EventTarget {
     this.removeEventListener('livestate-change', subscriber);
   }
 
-  private bind(event: string, callback: (payload: unknown) => void): number {
+  #bind(event: string, callback: (payload: unknown) => void): number {
     const channel = this.channel!;
     const ref = channel.on(event, callback);
-    this.cleanups.push(() => channel.off(event, ref));
+    this.#cleanups.push(() => channel.off(event, ref));
     return ref;
   }
 
-  private bindServerEvent(name: string): void {
-    if (this.bindings.has(name)) return;
-    this.bindings.set(name, this.bind(name, (payload) => this.eventTarget.dispatchEvent(new CustomEvent(name, { detail: payload }))));
+  #bindServerEvent(name: string): void {
+    if (this.#bindings.has(name)) return;
+    this.#bindings.set(name, this.#bind(name, (payload) => this.#eventTarget.dispatchEvent(new CustomEvent(name, { detail: payload }))));
   }
 
-  private watchConnection(socket: Socket, channel: Channel): void {
+  #watchConnection(socket: Socket, channel: Channel): void {
     // `joinPush` is phoenix.js's join, resent on every rejoin; its types do not declare it.
     const joinRef = (channel as unknown as { joinPush: { receive(status: string, callback: () => void): void } }).joinPush;
-    const onJoined = () => this.setConnected(true);
+    const onJoined = () => this.#setConnected(true);
     // phoenix.js has no way to remove a receive hook: ignore it once this channel is released.
     joinRef.receive('ok', () => this.channel === channel && onJoined());
     const socketRefs = [
       socket.onError((error: unknown) => {
-        if (this.channel === channel) this.emitError('socket error', error);
+        if (this.channel === channel) this.#emitError('socket error', error);
       }),
       socket.onClose(() => {
-        if (this.channel === channel) this.setConnected(false);
+        if (this.channel === channel) this.#setConnected(false);
       }),
     ];
     channel.onError((reason?: unknown) => {
       if (this.channel !== channel) return;
-      this.setConnected(false);
-      if (reason !== undefined) this.emitError('channel error', reason);
+      this.#setConnected(false);
+      if (reason !== undefined) this.#emitError('channel error', reason);
     });
-    this.cleanups.push(() => socket.off(socketRefs));
+    this.#cleanups.push(() => socket.off(socketRefs));
   }
 
-  private setConnected(connected: boolean): void {
+  #setConnected(connected: boolean): void {
     if (this.connected === connected) return;
     this.connected = connected;
-    this.emit(connected ? 'livestate-connect' : 'livestate-disconnect', {});
+    this.#emit(connected ? 'livestate-connect' : 'livestate-disconnect', {});
   }
 
-  private handleChange({ state, version }: LiveStateChange): void {
+  #handleChange({ state, version }: LiveStateChange): void {
     this.state = state;
     this.stateVersion = version;
-    this.emit<LiveStateChange>('livestate-change', { state, version });
+    this.#emit<LiveStateChange>('livestate-change', { state, version });
   }
 
-  private handlePatch({ patch, version }: LiveStatePatch): void {
-    this.emit<LiveStatePatch>('livestate-patch', { patch, version });
+  #handlePatch({ patch, version }: LiveStatePatch): void {
+    this.#emit<LiveStatePatch>('livestate-patch', { patch, version });
     if (version !== this.stateVersion + 1 && version !== 0) {
       this.channel?.push('lvs_refresh', {});
       return;
@@ -201,14 +201,14 @@ export class LiveState implements EventTarget {
       this.channel?.push('lvs_refresh', {});
       return;
     }
-    this.handleChange({ state, version });
+    this.#handleChange({ state, version });
   }
 
-  private emitError(type: string, error: unknown): void {
-    this.emit<LiveStateError>('livestate-error', { type, message: messageOf(error) });
+  #emitError(type: string, error: unknown): void {
+    this.#emit<LiveStateError>('livestate-error', { type, message: messageOf(error) });
   }
 
-  private emit<T>(type: string, detail: T): void {
-    this.eventTarget.dispatchEvent(new CustomEvent<T>(type, { detail }));
+  #emit<T>(type: string, detail: T): void {
+    this.#eventTarget.dispatchEvent(new CustomEvent<T>(type, { detail }));
   }
 }
