@@ -27,6 +27,15 @@ describe('LiveState channels with the official phoenix client', () => {
         },
         { topic: 'closed:*', handler: { ...todoHandler, authorize: () => false } },
         {
+          topic: 'crashing:*',
+          handler: {
+            ...todoHandler,
+            authorize: async () => {
+              throw new Error('token service down');
+            },
+          },
+        },
+        {
           topic: 'broken:init',
           handler: defineHandler({
             init: () => {
@@ -111,6 +120,8 @@ describe('LiveState channels with the official phoenix client', () => {
     await joinChannel(socket.channel('private:1', { token: 'secret' }));
     await assert.rejects(joinChannel(socket.channel('private:2', { token: 'nope' })), { reason: { reason: 'bad token' } });
     await assert.rejects(joinChannel(socket.channel('closed:1')), { reason: { reason: 'unauthorized' } });
+    await assert.rejects(joinChannel(socket.channel('crashing:1')), { reason: { reason: 'authorization failed: token service down' } });
+    await joinChannel(socket.channel('private:3', { token: 'secret' }));
   });
 
   it('refuses topics no route matches with "unmatched topic"', async () => {
