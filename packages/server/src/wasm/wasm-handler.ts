@@ -26,10 +26,11 @@ export interface WasmHandlerOptions {
 }
 
 /**
- * Exports that are not events: the initial state, the envelope opt-in, and what
- * toolchains export for themselves (WASI start functions, runtime helpers).
+ * Exports that are not events: the initial state, our own `livestate_*` exports (the
+ * envelope opt-in), and what toolchains export for themselves (WASI start functions,
+ * runtime helpers).
  */
-const NOT_EVENTS = new Set(['init', 'memory', '_start', '_initialize', 'livestate_envelope']);
+const NOT_EVENTS = new Set(['init', 'memory', '_start', '_initialize']);
 const isEventExport = (entry: WebAssembly.ModuleExportDescriptor) =>
   entry.kind === 'function' && !NOT_EVENTS.has(entry.name) && !entry.name.startsWith('__') && !entry.name.startsWith('livestate_');
 
