@@ -10,13 +10,16 @@ const repetitions = quick ? 1 : 3;
 const runMs = quick ? 1500 : 5000;
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))];
 
-async function connectClients(server, count, topicOf, params) {
+/** Connects (and joins) `count` clients, 100 at a time; each one's connect + join time goes to `latencies`. */
+async function connectClients(server, count, topicOf, params, latencies = []) {
   const clients = [];
   for (let start = 0; start < count; start += 100) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(100, count - start) }, async (_, i) => {
+        const began = performance.now();
         const client = await BenchClient.connect(server.port, server.protocol, start + i);
         if (server.protocol === 'phoenix') await client.join(topicOf(start + i), params);
+        latencies.push(performance.now() - began);
         return client;
       }),
     );
@@ -178,20 +181,7 @@ async function idleConnections() {
     for (const count of counts) {
       const before = await server.memory();
       const latencies = [];
-      const clients = [];
-      for (let start = 0; start < count; start += 100) {
-        clients.push(
-          ...(await Promise.all(
-            Array.from({ length: Math.min(100, count - start) }, async (_, i) => {
-              const began = performance.now();
-              const client = await BenchClient.connect(server.port, server.protocol, start + i);
-              if (server.protocol === 'phoenix') await client.join(`bench:idle-${rep}`, {});
-              latencies.push(performance.now() - began);
-              return client;
-            }),
-          )),
-        );
-      }
+      const clients = await connectClients(server, count, () => `bench:idle-${rep}`, {}, latencies);
       const after = await server.memory();
       measured.push([count, { bytesPerConnection: (after - before) / count, joinP50Ms: percentile(latencies, 50), joinP99Ms: percentile(latencies, 99) }]);
       clients.forEach((client) => client.close());
