@@ -75,7 +75,7 @@ export function receiveEvent(liveState: LiveState, el: HTMLElement, eventName: s
 }
 
 /** Wires an element to a LiveState as `options` say; returns what undoes it. Does not connect. */
-export function wireElement(liveState: LiveState, el: HTMLElement, options: ConnectOptions): Disconnect {
+function wireElement(liveState: LiveState, el: HTMLElement, options: ConnectOptions): Disconnect {
   const undo = [
     ...(options.properties ?? []).map((property) => connectProperty(liveState, el, property)),
     ...(options.attributes ?? []).map((attribute) => connectAttribute(liveState, el, attribute)),

@@ -1,6 +1,6 @@
 import { ContextConsumer, ContextProvider } from '@lit/context';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { wireElement, type ConnectOptions, type Disconnect } from './connect-element.js';
+import { connectElement, type ConnectOptions, type Disconnect } from './connect-element.js';
 import { liveStateContext } from './context.js';
 import { metadataOf } from './element-metadata.js';
 import type { LiveStateError } from './events.js';
@@ -89,18 +89,17 @@ export class LiveStateController implements ReactiveController {
     this.#detach();
     this.liveState = liveState;
     this.#owned = owned;
-    const unwireElement = wireElement(liveState, this.host, options);
     const update = (event: Event) => {
       this.error = event.type === 'livestate-error' ? (event as CustomEvent<LiveStateError>).detail : undefined;
       this.host.requestUpdate();
     };
     const events = ['livestate-change', 'livestate-connect', 'livestate-disconnect', 'livestate-error'];
     for (const type of events) liveState.addEventListener(type, update);
+    const unwireElement = connectElement(liveState, this.host, options);
     this.#unwire = () => {
       for (const type of events) liveState.removeEventListener(type, update);
       unwireElement();
     };
-    liveState.connect();
     this.host.requestUpdate();
   }
 
