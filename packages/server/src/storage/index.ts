@@ -1,0 +1,4 @@
+export { MemoryStorage, type MemoryStorageOptions } from './memory-storage.js';
+export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
+export { DEFAULT_PATCH_WINDOW, StorageConflictError } from './storage.js';
+export type { Position, Storage, StoredPatch, StoredState, Update } from './storage.js';

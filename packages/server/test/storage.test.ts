@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { MemoryStorage, SqliteStorage, StorageConflictError, type State, type Storage, type Update } from '@livestate/server';
+
+const directory = await mkdtemp(join(tmpdir(), 'livestate-storage-'));
+after(() => rm(directory, { recursive: true, force: true }));
+let files = 0;
+const newFile = () => join(directory, `${++files}.db`);
+
+const fresh = (epoch: string, state: State): Update => ({ epoch, version: 0, state, follows: null, patch: '[]' });
+const next = (epoch: string, version: number, state: State, patch = `[${version}]`, from = version - 1): Update => ({
+  epoch,
+  version,
+  state,
+  follows: { epoch, version: from },
+  patch,
+});
+
+/** Appends `count` updates after version 0 of epoch `e`, each patch the JSON text `[version]`. */
+async function appendRun(storage: Storage, topic: string, count: number, wrapAfter = Infinity): Promise<number> {
+  let version = 0;
+  for (let i = 0; i < count; i++) {
+    const following = version >= wrapAfter ? 0 : version + 1;
+    await storage.append(topic, next('e', following, { n: following }, `[${following}]`, version));
+    version = following;
+  }
+  return version;
+}
+
+const implementations: Array<[string, (window?: number) => Storage]> = [
+  ['MemoryStorage', (patchWindow) => new MemoryStorage({ patchWindow })],
+  ['SqliteStorage', (patchWindow) => new SqliteStorage(newFile(), { patchWindow })],
+];
+
+for (const [name, create] of implementations) {
+  describe(`${name}: the storage contract`, () => {
+    it('loads nothing for an unknown topic, then what was appended', async () => {
+      const storage = create();
+      assert.equal(await storage.load('t'), undefined);
+      await storage.append('t', fresh('e', { todos: [] }));
+      await storage.append('t', next('e', 1, { todos: ['milk'] }));
+      assert.deepEqual(await storage.load('t'), { epoch: 'e', version: 1, state: { todos: ['milk'] } });
+      await storage.close();
+    });
+
+    it('refuses an update that does not follow the stored position, storing nothing', async () => {
+      const storage = create();
+      await storage.append('t', fresh('e', { n: 0 }));
+      await assert.rejects(storage.append('t', next('e', 2, { n: 2 }, '[2]', 1)), StorageConflictError);
+      await assert.rejects(storage.append('t', next('other', 1, { n: 1 }, '[1]', 0)), StorageConflictError);
+      await assert.rejects(storage.append('t', fresh('f', { n: 9 })), StorageConflictError);
+      await assert.rejects(storage.append('none', next('e', 1, { n: 1 })), /follows epoch e version 0 but the stored state is at nothing/);
+      assert.deepEqual(await storage.load('t'), { epoch: 'e', version: 0, state: { n: 0 } });
+      assert.equal(await storage.load('none'), undefined);
+      await storage.close();
+    });
+
+    it('reads exactly the patches after a version, oldest first; none when current', async () => {
+      const storage = create();
+      await storage.append('t', fresh('e', { n: 0 }));
+      await appendRun(storage, 't', 5);
+      assert.deepEqual(await storage.patchesAfter('t', { epoch: 'e', version: 2 }), [
+        { version: 3, patch: '[3]' },
+        { version: 4, patch: '[4]' },
+        { version: 5, patch: '[5]' },
+      ]);
+      assert.deepEqual(await storage.patchesAfter('t', { epoch: 'e', version: 5 }), []);
+      assert.equal(await storage.patchesAfter('t', { epoch: 'stale', version: 2 }), undefined);
+      assert.equal(await storage.patchesAfter('t', { epoch: 'e', version: 6 }), undefined);
+      assert.equal(await storage.patchesAfter('unknown', { epoch: 'e', version: 0 }), undefined);
+      await storage.close();
+    });
+
+    it('keeps a bounded window of patches: older versions cannot be proven', async () => {
+      const storage = create(4);
+      await storage.append('t', fresh('e', { n: 0 }));
+      await appendRun(storage, 't', 20);
+      assert.equal(await storage.patchesAfter('t', { epoch: 'e', version: 1 }), undefined);
+      assert.deepEqual((await storage.patchesAfter('t', { epoch: 'e', version: 16 }))?.map((p) => p.version), [17, 18, 19, 20]);
+      await storage.close();
+    });
+
+    it('follows versions across the wrap to 0, taking the newest run', async () => {
+      const storage = create(8);
+      await storage.append('t', fresh('e', { n: 0 }));
+      const last = await appendRun(storage, 't', 7, 3); // 1 2 3 0 1 2 3
+      assert.equal(last, 3);
+      assert.deepEqual((await storage.patchesAfter('t', { epoch: 'e', version: 2 }))?.map((p) => p.version), [3]);
+      assert.deepEqual((await storage.patchesAfter('t', { epoch: 'e', version: 3 }))?.map((p) => p.version), []);
+      assert.deepEqual((await storage.patchesAfter('t', { epoch: 'e', version: 0 }))?.map((p) => p.version), [1, 2, 3]);
+      await storage.close();
+    });
+
+    it('a new history replaces nothing but an empty topic; a dropped topic starts over', async () => {
+      const storage = create();
+      await storage.append('t', fresh('e', { n: 0 }));
+      await appendRun(storage, 't', 3);
+      await storage.drop('t');
+      assert.equal(await storage.load('t'), undefined);
+      await storage.append('t', fresh('f', { n: 0 }));
+      assert.equal(await storage.patchesAfter('t', { epoch: 'e', version: 2 }), undefined);
+      assert.deepEqual(await storage.patchesAfter('t', { epoch: 'f', version: 0 }), []);
+      await storage.close();
+    });
+
+    it('commits concurrent appends to many topics, each checked on its own', async () => {
+      const storage = create();
+      const topics = Array.from({ length: 50 }, (_, i) => `t${i}`);
+      await Promise.all(topics.map((topic) => storage.append(topic, fresh('e', { n: 0 }))));
+      const results = await Promise.allSettled(
+        topics.map((topic, i) => storage.append(topic, i % 2 ? next('e', 1, { n: 1 }) : next('e', 2, { n: 2 }, '[2]', 1))),
+      );
+      results.forEach((result, i) => assert.equal(result.status, i % 2 ? 'fulfilled' : 'rejected', topics[i]));
+      for (const [i, topic] of topics.entries()) assert.equal((await storage.load(topic))?.version, i % 2 ? 1 : 0);
+      await storage.close();
+    });
+  });
+}
+
+describe('SqliteStorage: the file', () => {
+  it('keeps states and patch logs when reopened', async () => {
+    const file = newFile();
+    const first = new SqliteStorage(file);
+    await first.append('t', fresh('e', { todos: [] }));
+    await appendRun(first, 't', 3);
+    await first.close();
+    const second = new SqliteStorage(file, { fsync: true });
+    assert.deepEqual(await second.load('t'), { epoch: 'e', version: 3, state: { n: 3 } });
+    assert.deepEqual((await second.patchesAfter('t', { epoch: 'e', version: 1 }))?.map((p) => p.patch), ['[2]', '[3]']);
+    await second.append('t', next('e', 4, { n: 4 }));
+    await second.close();
+  });
+
+  it('refuses writes once closed', async () => {
+    const storage = new SqliteStorage(newFile());
+    await storage.close();
+    await assert.rejects(storage.append('t', fresh('e', {})), /the storage is closed/);
+  });
+
+  it('refuses a patch window that is not a positive integer', () => {
+    assert.throws(() => new SqliteStorage(newFile(), { patchWindow: 0 }), /invalid patchWindow 0/);
+    assert.throws(() => new MemoryStorage({ patchWindow: 1.5 }), /invalid patchWindow 1.5/);
+  });
+});
