@@ -3,10 +3,10 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import type { FailureKind, FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
 
-/** A guest call that did not return: `timeout` when the pool had to stop it. */
+/** A guest call that did not return: `timeout` when the pool had to stop it, `closed` when the pool closed first. */
 export class GuestCallError extends Error {
   constructor(
-    readonly kind: FailureKind | 'timeout',
+    readonly kind: FailureKind | 'timeout' | 'closed',
     message: string,
   ) {
     super(message);
@@ -79,7 +79,8 @@ export class GuestPool {
 
   call(moduleId: number, name: string, input: string, timeoutMs: number): Promise<string | null> {
     const loaded = this.modules.get(moduleId);
-    if (this.closed || !loaded) return Promise.reject(new GuestCallError('trap', 'the guest pool is closed'));
+    if (this.closed) return Promise.reject(new GuestCallError('closed', 'the guest pool is closed'));
+    if (!loaded) return Promise.reject(new GuestCallError('closed', `module ${moduleId} is not loaded`));
     loaded.pending++;
     return new Promise<string | null>((resolve, reject) => {
       this.queue.push({ moduleId, name, input, timeoutMs, resolve, reject });
@@ -87,10 +88,17 @@ export class GuestPool {
     });
   }
 
+  /** Fails queued and running calls, clears their timers and ends the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const call of this.queue.splice(0)) call.reject(new GuestCallError('trap', 'the guest pool is closed'));
-    await Promise.all(this.workers.splice(0).map(({ worker }) => worker.terminate()));
+    for (const call of this.queue.splice(0)) call.reject(new GuestCallError('closed', 'the guest pool is closed'));
+    const workers = this.workers.splice(0);
+    for (const entry of workers) {
+      const current = entry.current;
+      this.finish(entry);
+      current?.call.reject(new GuestCallError('closed', 'the guest pool was closed while the call was running'));
+    }
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
     if (GuestPool.sharedPool === this) GuestPool.sharedPool = undefined;
   }
 

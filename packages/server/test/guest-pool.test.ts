@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { GuestCallError, GuestPool, rewriteModule } from '@livestate/server';
+import { quietLogger } from './support/clients.js';
+import { guestPath } from './support/guests.js';
+
+const SETTINGS = { logLevel: 'info', recycleBytes: 64 * 1024 * 1024 } as const;
+
+async function loadGuest(pool: GuestPool, name: string): Promise<number> {
+  const bytes = rewriteModule(await readFile(guestPath(name)), { maxPages: 256, renameImports: {} });
+  return pool.load(await WebAssembly.compile(bytes), SETTINGS, quietLogger);
+}
+
+const activeTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+describe('GuestPool', () => {
+  it('close() fails the running call with a clear error and clears its timer', async () => {
+    const pool = new GuestPool(1);
+    const moduleId = await loadGuest(pool, 'faulty');
+    const timersBefore = activeTimers();
+    const running = pool.call(moduleId, 'spin', '[{},{"count":0}]', 60_000);
+    const outcome = running.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await pool.close();
+    const settled = await Promise.race([outcome, Promise.resolve('still pending')]);
+    assert.ok(settled instanceof GuestCallError, `the call settled: ${String(settled)}`);
+    assert.equal(settled.kind, 'closed');
+    assert.equal(settled.message, 'the guest pool was closed while the call was running');
+    assert.equal(activeTimers(), timersBefore, 'no time-limit timer is left armed');
+  });
+});
