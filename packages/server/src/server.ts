@@ -7,6 +7,7 @@ import type { SocketInfo } from './handler.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { Payload } from './transport/serializer.js';
 import { IdleSweeper } from './transport/idle-sweeper.js';
+import { requestTimeouts } from './transport/request-timeouts.js';
 import { LiveSocket } from './transport/socket.js';
 import { parseSocketParams } from './transport/socket-params.js';
 
@@ -29,6 +30,11 @@ export interface LiveStateServerOptions {
   maxFrameBytes?: number;
   /** Sockets silent for this long are closed: about two phoenix.js heartbeats. Default 60,000. */
   idleTimeoutMs?: number;
+  /**
+   * A socket with more than this many bytes still waiting to be sent when the next frame comes
+   * (a client that stopped reading) is closed. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
   /** When set, only these `Origin` headers may open a socket (HTTP 403 otherwise). */
   origins?: readonly string[];
   /** Decides whether a socket may connect, and what it carries (its `assigns`). */
@@ -39,6 +45,8 @@ export interface LiveStateServerOptions {
 export interface ListenOptions {
   port?: number;
   host?: string;
+  /** A connection that has not sent a whole request (headers and body) in this time gets 408 and is closed. Default 10,000. */
+  requestTimeoutMs?: number;
 }
 
 const PHOENIX_SUBPROTOCOL = 'phoenix';
@@ -93,8 +101,8 @@ export class LiveStateServer {
   }
 
   /** Starts an HTTP server of its own; `port: 0` picks a free port. */
-  async listen({ port = 4000, host = '127.0.0.1' }: ListenOptions = {}): Promise<AddressInfo> {
-    const server = createHttpServer((_request, response) => {
+  async listen({ port = 4000, host = '127.0.0.1', requestTimeoutMs }: ListenOptions = {}): Promise<AddressInfo> {
+    const server = createHttpServer(requestTimeouts(requestTimeoutMs), (_request, response) => {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     });
     this.attach(server);
@@ -173,7 +181,7 @@ export class LiveStateServer {
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const info: SocketInfo = { id: String(this.nextSocketId++), params, assigns };
-      const live = new LiveSocket(ws, info, this.router, this.logger);
+      const live = new LiveSocket(ws, info, this.router, this.logger, this.options.maxBufferedBytes ?? 4 * 1024 * 1024);
       this.sockets.add(live);
       ws.on('close', () => this.sockets.delete(live));
     });

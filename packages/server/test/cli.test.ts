@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { joinChannel, nextPush, phoenixSocket } from './support/clients.js';
+import { joinChannel, nextPush, phoenixSocket, sendAndWaitForClose } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/livestate.js', import.meta.url));
@@ -76,6 +76,13 @@ describe('the livestate command', () => {
     const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
+  });
+
+  it('closes a connection that sends half a request', async () => {
+    const { child, url } = await serve(['--port', '0', '--channel', `todo:*=${guestPath('todo')}`, '--request-timeout-ms', '200']);
+    children.push(child);
+    const answer = await sendAndWaitForClose(Number(new URL(url).port), 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
   const badArguments: Array<[string, string[], RegExp]> = [

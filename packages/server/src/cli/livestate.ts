@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.js';
 import { LiveStateServer } from '../server.js';
+import { requestTimeouts } from '../transport/request-timeouts.js';
 import { wasmHandler, type WasmHandler } from '../wasm/wasm-handler.js';
 import { parseServeOptions, SERVE_USAGE, UsageError, type ServeOptions } from './serve-options.js';
 import { staticFiles } from './static-files.js';
@@ -36,6 +37,7 @@ async function serve(options: ServeOptions): Promise<void> {
     routes.push({ topic: channel.topic, handler, scope: channel.scope ?? options.scope });
   }
   const http = createServer(
+    requestTimeouts(options.requestTimeoutMs),
     options.staticDir ? staticFiles(options.staticDir) : (_request, response) => response.writeHead(404).end('Not found'),
   );
   const server = new LiveStateServer({ routes, path: options.path, logger: stderrLogger }).attach(http);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Scope } from '../channels/route.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../transport/request-timeouts.js';
 
 export interface ChannelOption {
   topic: string;
@@ -19,6 +20,7 @@ export interface ServeOptions {
   maxMemoryMiB: number;
   staticDir: string | undefined;
   watch: boolean;
+  requestTimeoutMs: number;
 }
 
 export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
@@ -38,6 +40,9 @@ Serves LiveState channels whose event handlers are WebAssembly modules.
   --timeout-ms <ms>     a handler call that runs longer is stopped (default 1000)
   --max-memory <MiB>    the most linear memory a handler instance may use (default 128)
   --static <dir>        also serve the files in <dir> over HTTP on the same port
+  --request-timeout-ms <ms>
+                        a connection that has not sent a whole HTTP request in this time
+                        gets 408 and is closed (default 10000)
   --no-watch            do not reload a module when its file changes
   -h, --help            show this help
 
@@ -89,6 +94,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
         'timeout-ms': { type: 'string', default: '1000' },
         'max-memory': { type: 'string', default: '128' },
         static: { type: 'string' },
+        'request-timeout-ms': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS) },
         'no-watch': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -110,5 +116,6 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     maxMemoryMiB: positiveInteger(values['max-memory'], '--max-memory'),
     staticDir: values.static,
     watch: !values['no-watch'],
+    requestTimeoutMs: positiveInteger(values['request-timeout-ms'], '--request-timeout-ms'),
   };
 }

@@ -7,6 +7,8 @@ import { decode, encode, replyPayload, type Message } from './serializer.js';
 
 const PHOENIX_TOPIC = 'phoenix';
 
+const mebibytes = (bytes: number): string => `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -26,14 +28,27 @@ export class LiveSocket implements ChannelTransport {
     readonly info: SocketInfo,
     private readonly router: Router,
     private readonly logger: Logger,
+    private readonly maxBufferedBytes: number,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => this.closeChannels());
     ws.on('error', (error) => this.logger.warn(`socket ${info.id}: ${error.message}`));
   }
 
+  /**
+   * Sends a frame, unless the client has stopped reading: frames it has not taken would pile up
+   * in the server's memory, so past `maxBufferedBytes` the socket is dropped at once (a close
+   * handshake would wait behind the same backlog).
+   */
   send(frame: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.maxBufferedBytes) {
+      this.logger.warn(`socket ${this.info.id} closed: ${mebibytes(buffered)} waiting to be sent, over the limit of ${mebibytes(this.maxBufferedBytes)} (the client is not reading)`);
+      this.ws.terminate();
+      return;
+    }
+    this.ws.send(frame);
   }
 
   reply(message: Message, status: 'ok' | 'error', response: unknown): void {

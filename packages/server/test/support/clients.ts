@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Socket, type Channel } from 'phoenix';
 import { WebSocket } from 'ws';
 import { LiveStateServer, type LiveStateServerOptions } from '@livestate/server';
@@ -136,5 +137,15 @@ export function joinChannel(channel: Channel): Promise<unknown> {
       .receive('ok', resolve)
       .receive('error', (reason) => reject(Object.assign(new Error('join refused'), { reason })))
       .receive('timeout', () => reject(new Error('join timed out')));
+  });
+}
+
+/** Writes `text` on a raw TCP connection and resolves with what came back once the server closed it. */
+export function sendAndWaitForClose(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    socket.setEncoding('utf8').on('data', (chunk) => (received += chunk));
+    socket.on('close', () => resolve(received)).on('error', reject);
   });
 }
