@@ -5,6 +5,8 @@ import { WebSocketServer } from 'ws';
 import { Router, type RouteOptions } from './channels/route.js';
 import type { SocketInfo } from './handler.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { MemoryStorage } from './storage/memory-storage.js';
+import type { Storage } from './storage/storage.js';
 import type { Payload } from './transport/serializer.js';
 import { IdleSweeper } from './transport/idle-sweeper.js';
 import { requestTimeouts } from './transport/request-timeouts.js';
@@ -39,6 +41,12 @@ export interface LiveStateServerOptions {
   origins?: readonly string[];
   /** Decides whether a socket may connect, and what it carries (its `assigns`). */
   connect?: (info: ConnectInfo) => ConnectResult | Promise<ConnectResult>;
+  /**
+   * Where topic-scoped states are kept; the server closes it when it closes. Default: a
+   * {@link MemoryStorage}, which keeps nothing across restarts. Pass a `SqliteStorage` to
+   * keep states in a file (`livestate serve` does, by default).
+   */
+  storage?: Storage;
   logger?: Logger;
 }
 
@@ -74,14 +82,16 @@ export class LiveStateServer {
   private readonly sockets = new Set<LiveSocket>();
   private readonly sweeper: IdleSweeper;
   private readonly logger: Logger;
+  private readonly storage: Storage;
   private httpServer: HttpServer | undefined;
   private ownsHttpServer = false;
   private nextSocketId = 1;
 
   constructor(private readonly options: LiveStateServerOptions) {
     this.path = (options.path ?? '/socket').replace(/\/+$/, '');
-    this.router = new Router(options.routes);
     this.logger = options.logger ?? consoleLogger;
+    this.storage = options.storage ?? new MemoryStorage();
+    this.router = new Router(options.routes, { storage: this.storage, logger: this.logger });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes ?? 1024 * 1024,
@@ -134,11 +144,12 @@ export class LiveStateServer {
     return this.sockets.size;
   }
 
-  /** Closes every socket and, if it started one, the HTTP server. */
+  /** Closes every socket, the storage and, if it started one, the HTTP server. */
   async close(): Promise<void> {
     this.sweeper.stop();
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.storage.close();
     const server = this.httpServer;
     if (server && this.ownsHttpServer) {
       server.closeAllConnections();

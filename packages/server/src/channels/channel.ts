@@ -1,5 +1,6 @@
 import type { SocketInfo } from '../handler.js';
 import type { Member, StateStore } from '../state/state-store.js';
+import type { Position } from '../storage/storage.js';
 import { encode, encodeRaw, type Message } from '../transport/serializer.js';
 
 /** The part of a socket a channel writes to. */
@@ -13,12 +14,15 @@ const EVENT_PREFIX = 'lvs_evt:';
 
 /** One joined topic on one socket: frames in, the store's pushes out, tagged with this join's ref. */
 export class Channel implements Member {
+  private closed = false;
+
   constructor(
     private readonly transport: ChannelTransport,
     readonly topic: string,
     readonly joinRef: string | null,
     readonly params: Record<string, unknown>,
     private readonly store: StateStore,
+    private readonly resume?: Position,
   ) {}
 
   get socket(): SocketInfo {
@@ -26,17 +30,25 @@ export class Channel implements Member {
   }
 
   start(): Promise<void> {
-    return this.store.join(this, this.params);
+    return this.store.join(this, this.params, this.resume);
   }
 
   handleIn(message: Message): void {
     if (message.event.startsWith(EVENT_PREFIX)) {
-      void this.store.handleEvent(this, message.event.slice(EVENT_PREFIX.length), message.payload);
+      void this.handleEvent(message);
     } else if (message.event === 'lvs_refresh') {
       void this.store.refresh(this, this.params);
     } else {
       this.transport.reply(message, 'error', { reason: `unknown event "${message.event}"` });
     }
+  }
+
+  /** Runs a client event and acknowledges it (protocol.md §4) after its patch or its `error` push. */
+  private async handleEvent(message: Message): Promise<void> {
+    const outcome = await this.store.handleEvent(this, message.event.slice(EVENT_PREFIX.length), message.payload);
+    if (this.closed) return;
+    if (outcome.ok) this.transport.reply(message, 'ok', { version: outcome.version });
+    else this.transport.reply(message, 'error', { reason: outcome.reason });
   }
 
   push(event: string, payload: unknown): void {
@@ -55,6 +67,7 @@ export class Channel implements Member {
 
   /** Detaches from the store without a word to the client (its socket is gone). */
   detach(): void {
+    this.closed = true;
     this.store.leave(this);
   }
 }

@@ -1,10 +1,13 @@
 import type { LiveStateHandler } from '../handler.js';
+import type { Logger } from '../logger.js';
 import { StateStore } from '../state/state-store.js';
+import { MemoryStorage } from '../storage/memory-storage.js';
+import type { Storage } from '../storage/storage.js';
 
 /**
  * Where a topic's state lives:
  * - `connection`: every join gets a state of its own (the original LiveState);
- * - `topic`: one state per topic, shared by every member and kept while the server runs.
+ * - `topic`: one state per topic, shared by every member and kept in the server's storage.
  */
 export type Scope = 'connection' | 'topic';
 
@@ -18,6 +21,12 @@ export interface RouteOptions {
   maxVersion?: number;
 }
 
+/** What every route shares: where topic states are stored, and where to report failures. */
+export interface RouteContext {
+  storage: Storage;
+  logger: Logger;
+}
+
 /** A topic pattern bound to a handler, owning the states of the topics it matches. */
 export class Route {
   readonly pattern: string;
@@ -26,7 +35,10 @@ export class Route {
   private readonly maxVersion: number;
   private readonly sharedStores = new Map<string, StateStore>();
 
-  constructor(private readonly options: RouteOptions) {
+  constructor(
+    private readonly options: RouteOptions,
+    private readonly context: RouteContext,
+  ) {
     const { topic, scope = 'connection', maxVersion = 1000 } = options;
     const star = topic.indexOf('*');
     if (topic === '' || (star !== -1 && star !== topic.length - 1)) {
@@ -54,13 +66,18 @@ export class Route {
 
   /** The store a new join of `topic` attaches to. */
   storeFor(topic: string): StateStore {
-    if (this.scope === 'connection') return new StateStore(topic, this.handler, this.maxVersion);
+    // A connection's state is its own: it lives in memory, in a storage of its own.
+    if (this.scope === 'connection') return this.newStore(topic, new MemoryStorage());
     let store = this.sharedStores.get(topic);
     if (!store) {
-      store = new StateStore(topic, this.handler, this.maxVersion);
+      store = this.newStore(topic, this.context.storage);
       this.sharedStores.set(topic, store);
     }
     return store;
+  }
+
+  private newStore(topic: string, storage: Storage): StateStore {
+    return new StateStore(topic, { handler: this.handler, storage, maxVersion: this.maxVersion, logger: this.context.logger });
   }
 }
 
@@ -68,8 +85,8 @@ export class Route {
 export class Router {
   private readonly routes: Route[];
 
-  constructor(routes: readonly RouteOptions[]) {
-    this.routes = routes.map((options) => new Route(options));
+  constructor(routes: readonly RouteOptions[], context: RouteContext) {
+    this.routes = routes.map((options) => new Route(options, context));
   }
 
   match(topic: string): Route | undefined {

@@ -1,8 +1,11 @@
 import type { EventContext, LiveStateHandler, ReplyEvent, SocketInfo, State } from '../handler.js';
 import { Reply } from '../handler.js';
+import type { Logger } from '../logger.js';
+import type { Position, Storage, Update } from '../storage/storage.js';
 import type { Payload } from '../transport/serializer.js';
 import { deepFreeze } from './deep-freeze.js';
 import { diff } from './diff.js';
+import { newEpoch } from './epoch.js';
 import { isJsonObject } from './json.js';
 import { TaskQueue } from './task-queue.js';
 
@@ -13,6 +16,20 @@ export interface Member {
   /** Pushes a payload that is already JSON text, so a fan-out stringifies it once. */
   pushEncoded(event: string, payloadJson: string): void;
 }
+
+/** What became of a client event: the version of the update it committed, or why it failed. */
+export type EventOutcome = { ok: true; version: number } | { ok: false; reason: string };
+
+export interface StateStoreOptions {
+  handler: LiveStateHandler;
+  /** Where the state is written before anyone sees it. */
+  storage: Storage;
+  maxVersion: number;
+  logger: Logger;
+}
+
+/** Thrown for a write the storage refused, so its reason reaches the sender. */
+class StorageError extends Error {}
 
 const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
@@ -31,25 +48,42 @@ const describe = (value: unknown): string =>
 export class StateStore {
   private state: State | undefined;
   private version = 0;
+  private epoch = '';
   private readonly members = new Set<Member>();
   private readonly queue = new TaskQueue();
+  private readonly handler: LiveStateHandler;
+  private readonly storage: Storage;
+  private readonly maxVersion: number;
+  private readonly logger: Logger;
 
   constructor(
     readonly topic: string,
-    private readonly handler: LiveStateHandler,
-    private readonly maxVersion: number,
-  ) {}
+    { handler, storage, maxVersion, logger }: StateStoreOptions,
+  ) {
+    this.handler = handler;
+    this.storage = storage;
+    this.maxVersion = maxVersion;
+    this.logger = logger;
+  }
 
   get memberCount(): number {
     return this.members.size;
   }
 
-  /** Adds a member and sends it the state, computing the initial state first if there is none. */
-  join(member: Member, params: Payload): Promise<void> {
+  /**
+   * Adds a member and sends it the state: loaded from storage, or computed by `init` and
+   * stored, when there is none in memory. A member resuming from a position of the current
+   * epoch gets only the patches it missed, when the storage still has them all.
+   */
+  join(member: Member, params: Payload, resume?: Position): Promise<void> {
     this.members.add(member);
     return this.queue.run(async () => {
-      if (this.state === undefined) await this.initialize(member, params);
-      if (this.state !== undefined && this.members.has(member)) this.sendState(member);
+      if (this.state === undefined && !(await this.load(member, params))) return;
+      if (!this.members.has(member)) return;
+      const missed = resume?.epoch === this.epoch ? await this.missedPatches(resume) : undefined;
+      if (!this.members.has(member)) return;
+      if (missed) for (const { version, patch } of missed) member.pushEncoded('state:patch', patchPayload(patch, version));
+      else this.sendState(member);
     });
   }
 
@@ -63,35 +97,64 @@ export class StateStore {
     return this.join(member, params);
   }
 
-  handleEvent(member: Member, name: string, payload: Payload): Promise<void> {
+  /**
+   * Runs the handler, then stores the update, then pushes its reply events and patch:
+   * nothing is pushed that is not stored. A failure pushes `error` to the sender and changes nothing.
+   */
+  handleEvent(member: Member, name: string, payload: Payload): Promise<EventOutcome> {
     return this.queue.run(async () => {
       if (this.state === undefined) {
-        this.pushError(member, name, 'there is no state: the handler failed to initialize it');
-        return;
+        return this.fail(member, name, 'there is no state: the handler failed to initialize it');
       }
       try {
         const context: EventContext = { topic: this.topic, socket: member.socket };
         const result = await this.handler.handleEvent(name, payload, this.state, context);
-        this.commit(member, name, result);
+        return { ok: true, version: await this.commit(member, name, result) };
       } catch (error) {
-        this.pushError(member, name, errorMessage(error));
+        if (error instanceof StorageError) this.logger.error(`"${this.topic}": event "${name}" not applied: ${error.message}`);
+        return this.fail(member, name, errorMessage(error));
       }
     });
   }
 
-  private async initialize(member: Member, params: Payload): Promise<void> {
+  /** Puts the stored state in memory, or the handler's initial state after storing it; `false` when neither could be had. */
+  private async load(member: Member, params: Payload): Promise<boolean> {
     try {
+      const stored = await this.storage.load(this.topic).catch((error: unknown) => {
+        throw new StorageError(`the state could not be loaded: ${errorMessage(error)}`);
+      });
+      if (stored) {
+        this.apply(stored.state, stored.version, stored.epoch);
+        return true;
+      }
       const state = await this.handler.init(this.topic, params, member.socket);
       if (!isJsonObject(state)) throw new Error(`init returned ${describe(state)}, expected an object`);
-      this.state = deepFreeze(state);
-      this.version = 0;
+      const initial = deepFreeze(state);
+      const epoch = newEpoch();
+      await this.store({ state: initial, version: 0, epoch, follows: null, patch: '[]' });
+      this.apply(initial, 0, epoch);
+      return true;
     } catch (error) {
+      if (error instanceof StorageError) this.logger.error(`"${this.topic}": ${error.message}`);
       if (this.members.has(member)) member.push('error', { message: errorMessage(error) });
+      return false;
     }
   }
 
-  /** Validates a handler's result, then sends reply events and one patch; throws, changing nothing, when invalid. */
-  private commit(sender: Member, name: string, result: State | Reply): void {
+  private async missedPatches(from: Position) {
+    try {
+      return await this.storage.patchesAfter(this.topic, from);
+    } catch (error) {
+      this.logger.warn(`"${this.topic}": cannot read the patch log, sending the whole state: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Validates a handler's result and stores it, then sends reply events and one patch;
+   * throws, changing nothing, when the result is invalid or cannot be stored.
+   */
+  private async commit(sender: Member, name: string, result: State | Reply): Promise<number> {
     const { state, events } = result instanceof Reply ? result : { state: result, events: [] };
     if (!isJsonObject(state)) {
       throw new Error(`handler for "${name}" returned ${describe(state)}, expected an object`);
@@ -99,23 +162,43 @@ export class StateStore {
     events.forEach(validateReplyEvent);
     const next = deepFreeze(state);
     const version = this.version >= this.maxVersion ? 0 : this.version + 1;
-    const payloadJson = `{"patch":${JSON.stringify(diff(this.state!, next))},"version":${version}}`;
-    this.state = next;
-    this.version = version;
+    const patch = JSON.stringify(diff(this.state!, next));
+    const follows = { epoch: this.epoch, version: this.version };
+    await this.store({ state: next, version, epoch: this.epoch, follows, patch });
+    this.apply(next, version, this.epoch);
     if (this.members.has(sender)) {
       for (const event of events) sender.push(event.name, event.detail ?? {});
     }
+    const payloadJson = patchPayload(patch, version);
     for (const member of this.members) member.pushEncoded('state:patch', payloadJson);
+    return version;
+  }
+
+  private async store(update: Update): Promise<void> {
+    try {
+      await this.storage.append(this.topic, update);
+    } catch (error) {
+      throw new StorageError(`the update could not be stored: ${errorMessage(error)}`);
+    }
+  }
+
+  private apply(state: State, version: number, epoch: string): void {
+    this.state = deepFreeze(state);
+    this.version = version;
+    this.epoch = epoch;
   }
 
   private sendState(member: Member): void {
-    member.push('state:change', { state: this.state, version: this.version });
+    member.push('state:change', { state: this.state, version: this.version, epoch: this.epoch });
   }
 
-  private pushError(member: Member, event: string, message: string): void {
-    if (this.members.has(member)) member.push('error', { message, event });
+  private fail(member: Member, event: string, reason: string): EventOutcome {
+    if (this.members.has(member)) member.push('error', { message: reason, event });
+    return { ok: false, reason };
   }
 }
+
+const patchPayload = (patchJson: string, version: number): string => `{"patch":${patchJson},"version":${version}}`;
 
 function validateReplyEvent(event: ReplyEvent): void {
   if (!isJsonObject(event) || typeof event.name !== 'string' || event.name === '') {

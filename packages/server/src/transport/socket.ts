@@ -1,5 +1,6 @@
 import type { WebSocket, RawData } from 'ws';
 import { Channel, type ChannelTransport } from '../channels/channel.js';
+import { takeResume } from '../channels/resume.js';
 import type { Router } from '../channels/route.js';
 import type { Authorization, SocketInfo } from '../handler.js';
 import type { Logger } from '../logger.js';
@@ -109,7 +110,8 @@ export class LiveSocket implements ChannelTransport {
   }
 
   private async join(message: Message): Promise<void> {
-    const { topic, payload: params } = message;
+    const { topic } = message;
+    const { params, resume } = takeResume(message.payload);
     const route = this.router.match(topic);
     if (!route) {
       this.reply(message, 'error', { reason: 'unmatched topic' });
@@ -132,7 +134,7 @@ export class LiveSocket implements ChannelTransport {
       this.reply(message, 'error', { reason: typeof authorization === 'string' ? authorization : 'unauthorized' });
       return;
     }
-    const channel = new Channel(this, topic, message.joinRef, params, route.storeFor(topic));
+    const channel = new Channel(this, topic, message.joinRef, params, route.storeFor(topic), resume);
     this.channels.set(topic, channel);
     this.reply(message, 'ok', {});
     await channel.start();

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Socket, type Channel } from 'phoenix';
 import { WebSocket } from 'ws';
@@ -96,6 +97,13 @@ export class RawClient {
     return this.frames.slice(start, this.cursor - 1).filter((f) => !(f[3] === 'phx_reply' && f[1] === ref));
   }
 
+  /** Every frame from here up to and including the reply to `ref`: all that an acknowledged push caused. */
+  async untilReply(ref: string): Promise<Frame[]> {
+    const start = this.cursor;
+    await this.nextReply(ref);
+    return this.frames.slice(start, this.cursor);
+  }
+
   async closedWith(): Promise<{ code: number; reason: string }> {
     while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
     return this.closed;
@@ -148,4 +156,10 @@ export function sendAndWaitForClose(port: number, text: string): Promise<string>
     socket.setEncoding('utf8').on('data', (chunk) => (received += chunk));
     socket.on('close', () => resolve(received)).on('error', reject);
   });
+}
+
+/** A `state:change` payload without its epoch, after checking the epoch is there (protocol.md §4). */
+export function withoutEpoch({ epoch, ...change }: { epoch?: unknown; [key: string]: unknown }): Record<string, unknown> {
+  assert.equal(typeof epoch, 'string', 'state:change carries an epoch');
+  return change;
 }
