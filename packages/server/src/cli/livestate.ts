@@ -38,7 +38,7 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   const http = createServer(
     requestTimeouts(options.requestTimeoutMs),
-    options.staticDir ? staticFiles(options.staticDir) : (_request, response) => response.writeHead(404).end('Not found'),
+    options.staticDir ? staticFiles(options.staticDir, stderrLogger) : (_request, response) => response.writeHead(404).end('Not found'),
   );
   const server = new LiveStateServer({ routes, path: options.path, logger: stderrLogger }).attach(http);
   await new Promise<void>((resolve, reject) => {
