@@ -201,6 +201,71 @@ describe('WebAssembly handlers', () => {
     assert.equal((await looping.client.nextEvent('state:patch'))[4].version, 1);
   });
 
+  describe('with topics whose every call runs to the time limit', () => {
+    let busyServer: LiveStateServer;
+    let busyPool: GuestPool;
+
+    before(async () => {
+      busyPool = new GuestPool(2);
+      const runaway = await load('faulty', { pool: busyPool, timeoutMs: 5000, maxWaitingCalls: 2 });
+      busyServer = await startServer({ logger, routes: [{ topic: 'hammer:*', handler: runaway, scope: 'connection' }] });
+    });
+
+    after(async () => {
+      await busyServer.close();
+      await busyPool.close();
+    });
+
+    /** Connection-scoped joins of one topic, one after the other: each has a state of its own, and all share the topic's turn. */
+    async function members(topic: string, count: number) {
+      const joined = [];
+      for (let i = 0; i < count; i++) joined.push(await member(topic));
+      return joined;
+    }
+
+    async function member(topic: string) {
+      const client = await RawClient.connect(busyServer.url);
+      clients.push(client);
+      const joinRef = client.join(topic);
+      await client.nextEvent('state:change');
+      const push = (event: string) => client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, {}]);
+      const refresh = async () => {
+        client.send([joinRef, client.ref(), topic, 'lvs_refresh', {}]);
+        return (await client.nextEvent('state:change'))[4];
+      };
+      return { client, push, refresh };
+    }
+
+    it("serves another topic's events before a hammering topic's waiting calls start", async () => {
+      const hammering = await members('hammer:spin', 3);
+      const healthy = await member('hammer:calm');
+      const order: string[] = [];
+      for (const { client, push } of hammering) {
+        push('spin');
+        // The server closes these sockets at the end, with the calls still queued.
+        client.nextEvent('error').then(() => order.push('runaway call ended'), () => undefined);
+      }
+      for (let i = 1; i <= 3; i++) {
+        healthy.push('count');
+        const [, , , , { version }] = await healthy.client.nextEvent('state:patch');
+        assert.equal(version, i);
+        order.push('served');
+      }
+      assert.deepEqual(order, ['served', 'served', 'served'], 'no runaway call ended, so no waiting one started');
+    });
+
+    it('fails an event at once with "busy" when its topic already has the most calls waiting; its state stays', async () => {
+      const crowd = await members('hammer:busy', 4);
+      crowd.forEach(({ push }) => push('spin'));
+      const first = await Promise.race(crowd.map((one) => one.client.nextEvent('error').then((frame) => ({ one, frame }))));
+      assert.deepEqual(first.frame[4], {
+        message: 'the handler for "spin" is busy: 2 calls of topic "hammer:busy" are already waiting',
+        event: 'spin',
+      });
+      assert.deepEqual(withoutEpoch(await first.one.refresh()), { state: { count: 0 }, version: 0 });
+    });
+  });
+
   it('runs modules that import WASI, sandboxed, with stdout and stderr sent to the logger', async () => {
     const { client, initial, push } = await joined('wasi');
     assert.deepEqual(initial.state, { started: true });

@@ -3,10 +3,13 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import type { FailureKind, FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
 
-/** A guest call that did not return: `timeout` when the pool had to stop it, `closed` when the pool closed first. */
+/**
+ * A guest call that did not return: `timeout` when the pool had to stop it, `closed`
+ * when the pool closed first, `busy` when its topic already had too many calls waiting.
+ */
 export class GuestCallError extends Error {
   constructor(
-    readonly kind: FailureKind | 'timeout' | 'closed',
+    readonly kind: FailureKind | 'timeout' | 'closed' | 'busy',
     message: string,
   ) {
     super(message);
@@ -23,13 +26,31 @@ interface LoadedModule {
   retired: boolean;
 }
 
-interface PendingCall {
+/** How one call is scheduled. */
+export interface CallOptions {
+  /** The call is stopped, and fails with `timeout`, when it runs longer. */
+  timeoutMs: number;
+  /**
+   * The topic the call is for. A topic has at most one call running; topics with
+   * waiting calls take turns, so one slow topic cannot hold every worker.
+   */
+  topic: string;
+  /** A call that finds this many calls of its topic already waiting fails at once with `busy`. */
+  maxWaiting: number;
+}
+
+interface PendingCall extends CallOptions {
   moduleId: number;
   name: string;
   input: string;
-  timeoutMs: number;
   resolve(output: string | null): void;
   reject(error: GuestCallError): void;
+}
+
+/** A topic's calls: the waiting ones in order, and whether one is running. */
+interface Lane {
+  waiting: PendingCall[];
+  running: boolean;
 }
 
 interface PoolWorker {
@@ -45,11 +66,18 @@ const WORKER_URL = new URL('./plugin-worker.js', import.meta.url);
  * one call at a time, so no instance ever sees two calls at once; a call that runs
  * past its time limit is stopped by terminating its worker, which is replaced, while
  * heartbeats and other topics carry on.
+ *
+ * Calls wait in one lane per topic. A topic runs one call at a time, and the lanes
+ * with waiting calls take turns for free workers (round robin), so a topic whose
+ * calls all run to the time limit holds at most one worker and delays no other
+ * topic's calls behind its own.
  */
 export class GuestPool {
   private static sharedPool: GuestPool | undefined;
   private readonly workers: PoolWorker[] = [];
-  private readonly queue: PendingCall[] = [];
+  private readonly lanes = new Map<string, Lane>();
+  /** The topics whose lanes have a call waiting and none running, in turn order. */
+  private readonly turns: string[] = [];
   private readonly modules = new Map<number, LoadedModule>();
   private nextModuleId = 1;
   private nextCallId = 1;
@@ -77,13 +105,19 @@ export class GuestPool {
     if (loaded.pending === 0) this.unload(moduleId);
   }
 
-  call(moduleId: number, name: string, input: string, timeoutMs: number): Promise<string | null> {
+  call(moduleId: number, name: string, input: string, options: CallOptions): Promise<string | null> {
     const loaded = this.modules.get(moduleId);
     if (this.closed) return Promise.reject(new GuestCallError('closed', 'the guest pool is closed'));
     if (!loaded) return Promise.reject(new GuestCallError('closed', `module ${moduleId} is not loaded`));
+    const lane = this.laneOf(options.topic);
+    if (lane.waiting.length >= options.maxWaiting) {
+      const count = lane.waiting.length;
+      return Promise.reject(new GuestCallError('busy', `${count} ${count === 1 ? 'call' : 'calls'} of topic "${options.topic}" are already waiting`));
+    }
     loaded.pending++;
     return new Promise<string | null>((resolve, reject) => {
-      this.queue.push({ moduleId, name, input, timeoutMs, resolve, reject });
+      lane.waiting.push({ ...options, moduleId, name, input, resolve, reject });
+      if (!lane.running && lane.waiting.length === 1) this.turns.push(options.topic);
       this.dispatch();
     });
   }
@@ -91,7 +125,11 @@ export class GuestPool {
   /** Fails queued and running calls, clears their timers and ends the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const call of this.queue.splice(0)) call.reject(new GuestCallError('closed', 'the guest pool is closed'));
+    for (const lane of this.lanes.values()) {
+      for (const call of lane.waiting.splice(0)) call.reject(new GuestCallError('closed', 'the guest pool is closed'));
+    }
+    this.lanes.clear();
+    this.turns.length = 0;
     const workers = this.workers.splice(0);
     for (const entry of workers) {
       const current = entry.current;
@@ -102,12 +140,32 @@ export class GuestPool {
     if (GuestPool.sharedPool === this) GuestPool.sharedPool = undefined;
   }
 
+  private laneOf(topic: string): Lane {
+    let lane = this.lanes.get(topic);
+    if (!lane) {
+      lane = { waiting: [], running: false };
+      this.lanes.set(topic, lane);
+    }
+    return lane;
+  }
+
   private dispatch(): void {
-    while (this.queue.length > 0) {
+    while (this.turns.length > 0) {
       const idle = this.workers.find((candidate) => !candidate.current) ?? this.spawn();
       if (!idle) return;
-      this.start(idle, this.queue.shift()!);
+      const lane = this.lanes.get(this.turns.shift()!)!;
+      lane.running = true;
+      this.start(idle, lane.waiting.shift()!);
     }
+  }
+
+  /** Its topic's running call is over: the topic's next call waits for its turn behind the other topics'. */
+  private endTurn(call: PendingCall): void {
+    const lane = this.lanes.get(call.topic);
+    if (!lane) return;
+    lane.running = false;
+    if (lane.waiting.length > 0) this.turns.push(call.topic);
+    else this.lanes.delete(call.topic);
   }
 
   private spawn(): PoolWorker | undefined {
@@ -147,7 +205,7 @@ export class GuestPool {
     this.finish(entry);
     if (message.type === 'done') current.call.resolve(message.output);
     else current.call.reject(new GuestCallError(message.kind, message.message));
-    this.settle(current.call.moduleId);
+    this.settle(current.call);
     this.dispatch();
   }
 
@@ -161,7 +219,7 @@ export class GuestPool {
     void entry.worker.terminate();
     if (current) {
       current.call.reject(error);
-      this.settle(current.call.moduleId);
+      this.settle(current.call);
     }
     if (!this.closed) this.dispatch();
   }
@@ -172,9 +230,10 @@ export class GuestPool {
     entry.worker.unref();
   }
 
-  private settle(moduleId: number): void {
-    const loaded = this.modules.get(moduleId);
-    if (loaded && --loaded.pending === 0 && loaded.retired) this.unload(moduleId);
+  private settle(call: PendingCall): void {
+    this.endTurn(call);
+    const loaded = this.modules.get(call.moduleId);
+    if (loaded && --loaded.pending === 0 && loaded.retired) this.unload(call.moduleId);
   }
 
   private unload(moduleId: number): void {

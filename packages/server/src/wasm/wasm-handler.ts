@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Reply, UnknownEventError, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
+import { Reply, UnknownEventError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { Payload } from '../transport/serializer.js';
 import { GuestCallError, GuestPool } from './guest-pool.js';
@@ -23,6 +23,11 @@ export interface WasmHandlerOptions {
   logger?: Logger;
   /** The worker threads to run calls on. Default: one pool shared by the process. */
   pool?: GuestPool;
+  /**
+   * A topic runs one call at a time; an event that finds this many calls of its topic
+   * already waiting fails at once with a "busy" error. Default 32.
+   */
+  maxWaitingCalls?: number;
 }
 
 /**
@@ -35,6 +40,14 @@ const isEventExport = (entry: WebAssembly.ModuleExportDescriptor) =>
   entry.kind === 'function' && !NOT_EVENTS.has(entry.name) && !entry.name.startsWith('__') && !entry.name.startsWith('livestate_');
 
 const DEFAULT_MAX_MEMORY_MIB = 128;
+
+const FAILURE_VERBS: Record<Exclude<GuestCallError['kind'], 'guest-error'>, string> = {
+  timeout: 'timed out',
+  busy: 'is busy',
+  trap: 'failed',
+  exit: 'failed',
+  closed: 'failed',
+};
 
 interface CompiledModule {
   moduleId: number;
@@ -66,6 +79,7 @@ export class WasmHandler implements LiveStateHandler {
   private readonly logger: Logger;
   private readonly timeoutMs: number;
   private readonly maxPages: number;
+  private readonly maxWaiting: number;
 
   constructor(
     readonly path: string,
@@ -75,6 +89,7 @@ export class WasmHandler implements LiveStateHandler {
     this.logger = options.logger ?? consoleLogger;
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.maxPages = (options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB) * 16;
+    this.maxWaiting = options.maxWaitingCalls ?? 32;
   }
 
   /** The events the module handles: its function exports other than `init` and toolchain exports. */
@@ -134,16 +149,16 @@ export class WasmHandler implements LiveStateHandler {
     this.compiled = undefined;
   }
 
-  async init(_topic: string, params: Payload): Promise<State> {
+  async init(topic: string, params: Payload): Promise<State> {
     const compiled = this.current();
     if (!compiled.hasInit) throw new Error(`${basename(this.path)} exports no "init" function`);
-    return this.parse(await this.call(compiled, 'init', JSON.stringify(params)), 'init') as State;
+    return this.parse(await this.call(compiled, 'init', JSON.stringify(params), topic), 'init') as State;
   }
 
-  async handleEvent(name: string, payload: Payload, state: State): Promise<State | Reply> {
+  async handleEvent(name: string, payload: Payload, state: State, context: EventContext): Promise<State | Reply> {
     const compiled = this.current();
     if (!compiled.events.has(name)) throw new UnknownEventError(name);
-    const output = this.parse(await this.call(compiled, name, JSON.stringify([payload, state])), name);
+    const output = this.parse(await this.call(compiled, name, JSON.stringify([payload, state]), context.topic), name);
     return compiled.envelope ? openEnvelope(output, name) : (output as State);
   }
 
@@ -161,14 +176,14 @@ export class WasmHandler implements LiveStateHandler {
     return this.compiled;
   }
 
-  private async call(compiled: CompiledModule, name: string, input: string): Promise<string | null> {
+  private async call(compiled: CompiledModule, name: string, input: string, topic: string): Promise<string | null> {
     try {
-      return await this.pool.call(compiled.moduleId, name, input, this.timeoutMs);
+      return await this.pool.call(compiled.moduleId, name, input, { topic, timeoutMs: this.timeoutMs, maxWaiting: this.maxWaiting });
     } catch (error) {
       if (!(error instanceof GuestCallError)) throw error;
       // A domain error reported with error_set is the handler's message to the user, verbatim.
       if (error.kind === 'guest-error') throw new Error(error.message);
-      throw new Error(`the handler for "${name}" ${error.kind === 'timeout' ? 'timed out' : 'failed'}: ${error.message}`);
+      throw new Error(`the handler for "${name}" ${FAILURE_VERBS[error.kind]}: ${error.message}`);
     }
   }
 
