@@ -37,8 +37,11 @@ export interface LiveStateServerOptions {
    * (a client that stopped reading) is closed. Default 4 MiB.
    */
   maxBufferedBytes?: number;
-  /** When set, only these `Origin` headers may open a socket (HTTP 403 otherwise). */
-  origins?: readonly string[];
+  /**
+   * When set, only these `Origin` headers may open a socket (HTTP 403 otherwise); a function
+   * decides for itself (`origin` is undefined when the client sent none).
+   */
+  origins?: readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
   /** Decides whether a socket may connect, and what it carries (its `assigns`). */
   connect?: (info: ConnectInfo) => ConnectResult | Promise<ConnectResult>;
   /**
@@ -165,7 +168,8 @@ export class LiveStateServer {
       return;
     }
     const { origins, connect } = this.options;
-    if (origins && !origins.includes(request.headers.origin ?? '')) {
+    const origin = request.headers.origin;
+    if (origins && !(typeof origins === 'function' ? origins(origin, request) : origins.includes(origin ?? ''))) {
       refuseUpgrade(socket, 403, 'Forbidden origin');
       return;
     }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { run, serve } from './support/cli.js';
-import { joinChannel, nextPush, phoenixSocket, sendAndWaitForClose } from './support/clients.js';
+import { joinChannel, nextPush, phoenixSocket, sendAndWaitForClose, upgradeStatus } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 
 describe('the livestate command', () => {
@@ -44,6 +44,40 @@ describe('the livestate command', () => {
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
+  describe('origins', () => {
+    const todo = `todo:*=${guestPath('todo')}`;
+    const statusFrom = (url: string, origin?: string) => upgradeStatus(`${url}/websocket`, origin ? { origin } : {});
+
+    it('admits pages from the server itself and from localhost by default, and says so', async () => {
+      const { child, url, port, logLine } = await serve(['--port', '0', '--channel', todo]);
+      children.push(child);
+      assert.equal(await statusFrom(url, 'https://evil.example'), 403);
+      assert.equal(await statusFrom(url, `http://127.0.0.1:${port}`), 101, 'same origin');
+      assert.equal(await statusFrom(url, 'http://localhost:5173'), 101, 'a dev server on this machine');
+      assert.equal(await statusFrom(url, 'http://[::1]:8080'), 101);
+      assert.equal(await statusFrom(url), 101, 'no Origin: not a browser');
+      assert.equal(await statusFrom(url, 'null'), 403, 'a sandboxed or file:// page');
+      await logLine(/^origins: .*this server.*localhost.*--origin/);
+      await logLine(/^warning: refused a socket from https:\/\/evil\.example: not an allowed origin/);
+    });
+
+    it('admits the sites given with --origin, and any with --origin *', async () => {
+      const listed = await serve(['--port', '0', '--channel', todo, '--origin', 'https://shop.example', '--origin', 'http://blog.example:8080/']);
+      children.push(listed.child);
+      assert.equal(await statusFrom(listed.url, 'https://shop.example'), 101);
+      assert.equal(await statusFrom(listed.url, 'http://blog.example:8080'), 101);
+      assert.equal(await statusFrom(listed.url, `http://127.0.0.1:${listed.port}`), 101, 'same origin');
+      assert.equal(await statusFrom(listed.url, 'https://evil.example'), 403);
+      assert.equal(await statusFrom(listed.url, 'http://localhost:5173'), 403, 'localhost only by default');
+      await listed.logLine(/^origins: .*https:\/\/shop\.example, http:\/\/blog\.example:8080/);
+
+      const any = await serve(['--port', '0', '--channel', todo, '--origin', '*']);
+      children.push(any.child);
+      assert.equal(await statusFrom(any.url, 'https://evil.example'), 101);
+      assert.equal(await statusFrom(any.url, 'null'), 101);
+    });
+  });
+
   const badArguments: Array<[string, string[], RegExp]> = [
     ['no channel', ['serve'], /at least one --channel is required/],
     ['a channel without a module', ['serve', '--channel', 'todo:*'], /--channel expects '<topic-pattern>=<module.wasm>'/],
@@ -52,6 +86,7 @@ describe('the livestate command', () => {
     ['a bad port', ['serve', '--channel', 'a=b.wasm', '--port', 'eighty'], /--port must be a non-negative integer/],
     ['an unknown option', ['serve', '--colour'], /Unknown option '--colour'/],
     ['an unknown command', ['launch'], /unknown command "launch"/],
+    ['an origin that is not one', ['serve', '--channel', 'a=b.wasm', '--origin', 'shop.example'], /--origin expects '\*' or an origin such as https:\/\/shop\.example, got "shop\.example"/],
   ];
   for (const [what, args, message] of badArguments) {
     it(`exits 2 with a message for ${what}`, async () => {

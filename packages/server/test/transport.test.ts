@@ -4,24 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { defineHandler, LiveStateServer } from '@livestate/server';
-import { joinChannel, nextPush, phoenixSocket, quietLogger, RawClient, startServer } from './support/clients.js';
+import { joinChannel, nextPush, phoenixSocket, quietLogger, RawClient, startServer, upgradeStatus } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
-
-/** The HTTP status a refused upgrade answers with. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      ws.close();
-      reject(new Error(`${url} was accepted`));
-    });
-    ws.on('error', () => undefined);
-  });
-}
 
 const whoAmI = defineHandler({
   init: (_topic, _params, socket) => ({ user: String(socket.assigns.user), room: String((socket.params.room as any)?.name) }),

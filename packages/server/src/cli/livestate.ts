@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { LiveStateServer } from '../server.js';
 import { requestTimeouts } from '../transport/request-timeouts.js';
 import { wasmHandler, type WasmHandler } from '../wasm/wasm-handler.js';
+import { OriginPolicy } from './origin-policy.js';
 import { parseServeOptions, SERVE_USAGE, UsageError, type ServeOptions } from './serve-options.js';
 import { staticFiles } from './static-files.js';
 
@@ -40,12 +41,14 @@ async function serve(options: ServeOptions): Promise<void> {
     requestTimeouts(options.requestTimeoutMs),
     options.staticDir ? staticFiles(options.staticDir, stderrLogger) : (_request, response) => response.writeHead(404).end('Not found'),
   );
-  const server = new LiveStateServer({ routes, path: options.path, logger: stderrLogger }).attach(http);
+  const originPolicy = new OriginPolicy(options.origins, stderrLogger);
+  const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, logger: stderrLogger }).attach(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => resolve());
   });
   console.log(`LiveState listening on ${server.url}`);
+  stderrLogger.info(originPolicy.describe());
   if (options.staticDir) {
     const { port } = server.address()!;
     const host = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(options.host) ? 'localhost' : options.host;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Scope } from '../channels/route.js';
+import { ANY_ORIGIN, parseOrigin } from './origin-policy.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../transport/request-timeouts.js';
 
 export interface ChannelOption {
@@ -21,6 +22,8 @@ export interface ServeOptions {
   staticDir: string | undefined;
   watch: boolean;
   requestTimeoutMs: number;
+  /** Normalized origins, or `*`; empty for the default policy. */
+  origins: string[];
 }
 
 export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
@@ -39,6 +42,9 @@ Serves LiveState channels whose event handlers are WebAssembly modules.
                         topic: one state per topic, shared by every member
   --timeout-ms <ms>     a handler call that runs longer is stopped (default 1000)
   --max-memory <MiB>    the most linear memory a handler instance may use (default 128)
+  --origin <origin>     a site whose pages may connect, e.g. https://shop.example; repeat for
+                        more; '*' allows any. Pages served by this server may always connect;
+                        without --origin, so may pages from localhost (and no other site)
   --static <dir>        also serve the files in <dir> over HTTP on the same port
   --request-timeout-ms <ms>
                         a connection that has not sent a whole HTTP request in this time
@@ -60,6 +66,12 @@ const scopeOf = (value: string, what: string): Scope => {
   if (value !== 'connection' && value !== 'topic') throw new UsageError(`${what} must be "connection" or "topic", got "${value}"`);
   return value;
 };
+
+function originOf(value: string): string {
+  const origin = value === ANY_ORIGIN ? value : parseOrigin(value);
+  if (!origin) throw new UsageError(`--origin expects '*' or an origin such as https://shop.example, got "${value}"`);
+  return origin;
+}
 
 function parseChannel(spec: string): ChannelOption {
   const [binding, ...settings] = spec.split(',');
@@ -93,6 +105,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
         scope: { type: 'string', default: 'connection' },
         'timeout-ms': { type: 'string', default: '1000' },
         'max-memory': { type: 'string', default: '128' },
+        origin: { type: 'string', multiple: true, default: [] },
         static: { type: 'string' },
         'request-timeout-ms': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS) },
         'no-watch': { type: 'boolean', default: false },
@@ -117,5 +130,6 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     staticDir: values.static,
     watch: !values['no-watch'],
     requestTimeoutMs: positiveInteger(values['request-timeout-ms'], '--request-timeout-ms'),
+    origins: values.origin.map(originOf),
   };
 }

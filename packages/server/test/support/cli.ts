@@ -22,19 +22,32 @@ export interface Served {
   child: ChildProcess;
   url: string;
   port: number;
-  log: string[];
+  /** Resolves with the first log line that matches, waiting for it if need be. */
+  logLine(pattern: RegExp): Promise<string>;
 }
 
 /** Starts `livestate serve` and resolves once it prints the ready line. */
 export function serve(args: string[]): Promise<Served> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => log.push(line));
+  const stderr = createInterface({ input: child.stderr! }).on('line', (line) => log.push(line));
+  const logLine = (pattern: RegExp): Promise<string> => {
+    const found = log.find((line) => pattern.test(line));
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const check = (line: string) => {
+        if (!pattern.test(line)) return;
+        stderr.off('line', check);
+        resolve(line);
+      };
+      stderr.on('line', check).once('close', () => reject(new Error(`no log line matched ${pattern}:\n${log.join('\n')}`)));
+    });
+  };
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`livestate exited with ${code} before it was ready:\n${log.join('\n')}`)));
     createInterface({ input: child.stdout! }).once('line', (line) => {
       const match = /^LiveState listening on (ws:\/\/\S+)$/.exec(line);
-      if (match) resolve({ child, url: match[1]!, port: Number(new URL(match[1]!).port), log });
+      if (match) resolve({ child, url: match[1]!, port: Number(new URL(match[1]!).port), logLine });
       else reject(new Error(`unexpected first line: ${line}`));
     });
   });

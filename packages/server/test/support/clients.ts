@@ -163,3 +163,19 @@ export function withoutEpoch({ epoch, ...change }: { epoch?: unknown; [key: stri
   assert.equal(typeof epoch, 'string', 'state:change carries an epoch');
   return change;
 }
+
+/** The HTTP status of a WebSocket upgrade: 101 when the socket opens (it is then closed), else the refusal's. */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', reject);
+  });
+}
