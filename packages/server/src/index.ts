@@ -32,3 +32,4 @@ export type {
   StoredState,
   Update,
 } from './storage/index.js';
+export type { ClusterOptions } from './cluster/cluster-node.js';

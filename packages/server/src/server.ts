@@ -1,8 +1,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { Router, type RouteOptions } from './channels/route.js';
+import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js';
 import type { SocketInfo } from './handler.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { MemoryStorage } from './storage/memory-storage.js';
@@ -51,6 +52,12 @@ export interface LiveStateServerOptions {
    */
   storage?: Storage;
   logger?: Logger;
+  /**
+   * Runs this server as one node of a cluster coordinated through Redis: topic-scoped states
+   * are owned by one node at a time, stored in Redis and shared by members on every node.
+   * Without it, everything stays in this process.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface ListenOptions {
@@ -73,6 +80,25 @@ function authTokenOf(request: IncomingMessage): string | undefined {
   return token && Buffer.from(token.slice(AUTH_TOKEN_PREFIX.length), 'base64url').toString('utf8');
 }
 
+/** How long a peer gets to answer a close frame before its connection is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+async function closeAll(clients: WebSocket[]): Promise<void> {
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          const cut = setTimeout(() => client.terminate(), CLOSE_GRACE_MS);
+          client.once('close', () => {
+            clearTimeout(cut);
+            resolve();
+          });
+          client.close(1001, 'server shutting down');
+        }),
+    ),
+  );
+}
+
 /**
  * A LiveState endpoint: the Phoenix Channels v2 protocol over `ws`, with topics
  * routed to LiveState handlers. Attach it to an existing `node:http` server or let
@@ -89,18 +115,35 @@ export class LiveStateServer {
   private httpServer: HttpServer | undefined;
   private ownsHttpServer = false;
   private nextSocketId = 1;
+  private cluster: ClusterNode | undefined;
+  private readonly clusterReady: Promise<void>;
 
   constructor(private readonly options: LiveStateServerOptions) {
     this.path = (options.path ?? '/socket').replace(/\/+$/, '');
     this.logger = options.logger ?? consoleLogger;
     this.storage = options.storage ?? new MemoryStorage();
-    this.router = new Router(options.routes, { storage: this.storage, logger: this.logger });
+    const { cluster } = options;
+    this.router = new Router(options.routes, {
+      storage: this.storage,
+      logger: this.logger,
+      ...(cluster ? { sharedState: (topic: string) => this.cluster!.topicFor(topic) } : {}),
+    });
+    this.clusterReady = cluster
+      ? ClusterNode.start(cluster, this.router, this.logger).then((node) => void (this.cluster = node))
+      : Promise.resolve();
+    // Reported by ready() and listen(); sockets wait for it.
+    this.clusterReady.catch(() => undefined);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes ?? 1024 * 1024,
       handleProtocols: (protocols) => (protocols.has(PHOENIX_SUBPROTOCOL) ? PHOENIX_SUBPROTOCOL : false),
     });
     this.sweeper = new IdleSweeper(this.sockets, options.idleTimeoutMs ?? 60_000);
+  }
+
+  /** Resolves once the server can serve sockets: at once, or when its cluster node has connected to Redis. */
+  ready(): Promise<void> {
+    return this.clusterReady;
   }
 
   /** Serves sockets from an existing HTTP server's upgrade requests. */
@@ -115,6 +158,7 @@ export class LiveStateServer {
 
   /** Starts an HTTP server of its own; `port: 0` picks a free port. */
   async listen({ port = 4000, host = '127.0.0.1', requestTimeoutMs }: ListenOptions = {}): Promise<AddressInfo> {
+    await this.clusterReady;
     const server = createHttpServer(requestTimeouts(requestTimeoutMs), (_request, response) => {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     });
@@ -147,10 +191,14 @@ export class LiveStateServer {
     return this.sockets.size;
   }
 
-  /** Closes every socket, the storage and, if it started one, the HTTP server. */
+  /**
+   * Hands the cluster's topics over (when a node), closes every socket with a close frame
+   * (1001, so clients reconnect at once), the storage and, if it started one, the HTTP server.
+   */
   async close(): Promise<void> {
     this.sweeper.stop();
-    for (const client of this.wss.clients) client.terminate();
+    await this.cluster?.close();
+    await closeAll([...this.wss.clients]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await this.storage.close();
     const server = this.httpServer;
@@ -161,6 +209,12 @@ export class LiveStateServer {
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, onlyListener: boolean): Promise<void> {
+    try {
+      await this.clusterReady;
+    } catch {
+      refuseUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== `${this.path}/websocket` && url.pathname !== this.path) {
       // Another upgrade listener on a shared server may own this path.

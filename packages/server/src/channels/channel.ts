@@ -1,7 +1,8 @@
 import type { SocketInfo } from '../handler.js';
-import type { Member, StateStore } from '../state/state-store.js';
+import type { Member } from '../state/state-store.js';
 import type { Position } from '../storage/storage.js';
 import { encode, encodeRaw, type Message } from '../transport/serializer.js';
+import type { TopicState } from './topic-state.js';
 
 /** The part of a socket a channel writes to. */
 export interface ChannelTransport {
@@ -21,7 +22,7 @@ export class Channel implements Member {
     readonly topic: string,
     readonly joinRef: string | null,
     readonly params: Record<string, unknown>,
-    private readonly store: StateStore,
+    private readonly store: TopicState,
     private readonly resume?: Position,
   ) {}
 

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { StateStore } from '../state/state-store.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
+import type { TopicState } from './topic-state.js';
 
 /**
  * Where a topic's state lives:
@@ -25,6 +26,8 @@ export interface RouteOptions {
 export interface RouteContext {
   storage: Storage;
   logger: Logger;
+  /** Where topic-scoped states live when not in this process (a cluster's topics). */
+  sharedState?: (topic: string, route: Route) => TopicState;
 }
 
 /** A topic pattern bound to a handler, owning the states of the topics it matches. */
@@ -32,7 +35,7 @@ export class Route {
   readonly pattern: string;
   readonly scope: Scope;
   private readonly prefix: string | undefined;
-  private readonly maxVersion: number;
+  readonly maxVersion: number;
   private readonly sharedStores = new Map<string, StateStore>();
 
   constructor(
@@ -65,9 +68,10 @@ export class Route {
   }
 
   /** The store a new join of `topic` attaches to. */
-  storeFor(topic: string): StateStore {
+  storeFor(topic: string): TopicState {
     // A connection's state is its own: it lives in memory, in a storage of its own.
     if (this.scope === 'connection') return this.newStore(topic, new MemoryStorage());
+    if (this.context.sharedState) return this.context.sharedState(topic, this);
     let store = this.sharedStores.get(topic);
     if (!store) {
       store = this.newStore(topic, this.context.storage);

@@ -42,7 +42,9 @@ async function serve(options: ServeOptions): Promise<void> {
     options.staticDir ? staticFiles(options.staticDir, stderrLogger) : (_request, response) => response.writeHead(404).end('Not found'),
   );
   const originPolicy = new OriginPolicy(options.origins, stderrLogger);
-  const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, logger: stderrLogger }).attach(http);
+  const cluster = options.redis === undefined ? undefined : { redis: options.redis, leaseSeconds: options.leaseSeconds };
+  const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, logger: stderrLogger, cluster }).attach(http);
+  await server.ready();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => resolve());

@@ -24,6 +24,9 @@ export interface ServeOptions {
   requestTimeoutMs: number;
   /** Normalized origins, or `*`; empty for the default policy. */
   origins: string[];
+  /** Run as a node of a cluster on this Redis. */
+  redis: string | undefined;
+  leaseSeconds: number;
 }
 
 export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
@@ -50,6 +53,10 @@ Serves LiveState channels whose event handlers are WebAssembly modules.
                         a connection that has not sent a whole HTTP request in this time
                         gets 408 and is closed (default 10000)
   --no-watch            do not reload a module when its file changes
+  --redis <url>         run as one node of a cluster that shares topic-scoped states through
+                        this Redis, e.g. redis://10.0.0.5:6379 (default: one process, no Redis)
+  --lease <seconds>     with --redis: how long a node owns a topic without renewing it, so how
+                        soon another node takes over when it dies (default 5)
   -h, --help            show this help
 
 When ready it prints: LiveState listening on ws://<host>:<port><path>`;
@@ -59,6 +66,12 @@ export class UsageError extends Error {}
 const positiveInteger = (value: string, what: string, allowZero = false): number => {
   const number = Number(value);
   if (!/^\d+$/.test(value) || (!allowZero && number === 0)) throw new UsageError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  return number;
+};
+
+const positiveSeconds = (value: string, what: string): number => {
+  const number = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || number === 0) throw new UsageError(`${what} must be a positive number of seconds, got "${value}"`);
   return number;
 };
 
@@ -109,6 +122,8 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
         static: { type: 'string' },
         'request-timeout-ms': { type: 'string', default: String(DEFAULT_REQUEST_TIMEOUT_MS) },
         'no-watch': { type: 'boolean', default: false },
+        redis: { type: 'string' },
+        lease: { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -131,5 +146,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     watch: !values['no-watch'],
     requestTimeoutMs: positiveInteger(values['request-timeout-ms'], '--request-timeout-ms'),
     origins: values.origin.map(originOf),
+    redis: values.redis,
+    leaseSeconds: positiveSeconds(values.lease, '--lease'),
   };
 }

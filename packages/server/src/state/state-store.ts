@@ -1,12 +1,11 @@
-import type { EventContext, LiveStateHandler, ReplyEvent, SocketInfo, State } from '../handler.js';
-import { Reply } from '../handler.js';
+import type { EventContext, LiveStateHandler, Reply, SocketInfo, State } from '../handler.js';
 import type { Logger } from '../logger.js';
 import type { Position, Storage, Update } from '../storage/storage.js';
 import type { Payload } from '../transport/serializer.js';
 import { deepFreeze } from './deep-freeze.js';
 import { diff } from './diff.js';
 import { newEpoch } from './epoch.js';
-import { isJsonObject } from './json.js';
+import { errorMessage, eventResult, initialState } from './handler-result.js';
 import { TaskQueue } from './task-queue.js';
 
 /** A joined channel, as the store sees it: somewhere to push frames. */
@@ -30,12 +29,6 @@ export interface StateStoreOptions {
 
 /** Thrown for a write the storage refused, so its reason reaches the sender. */
 class StorageError extends Error {}
-
-const errorMessage = (error: unknown): string =>
-  error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
-
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 
 /**
  * One LiveState state, its version and the channels that see it.
@@ -127,9 +120,7 @@ export class StateStore {
         this.apply(stored.state, stored.version, stored.epoch);
         return true;
       }
-      const state = await this.handler.init(this.topic, params, member.socket);
-      if (!isJsonObject(state)) throw new Error(`init returned ${describe(state)}, expected an object`);
-      const initial = deepFreeze(state);
+      const initial = initialState(await this.handler.init(this.topic, params, member.socket));
       const epoch = newEpoch();
       await this.store({ state: initial, version: 0, epoch, follows: null, patch: '[]' });
       this.apply(initial, 0, epoch);
@@ -155,12 +146,7 @@ export class StateStore {
    * throws, changing nothing, when the result is invalid or cannot be stored.
    */
   private async commit(sender: Member, name: string, result: State | Reply): Promise<number> {
-    const { state, events } = result instanceof Reply ? result : { state: result, events: [] };
-    if (!isJsonObject(state)) {
-      throw new Error(`handler for "${name}" returned ${describe(state)}, expected an object`);
-    }
-    events.forEach(validateReplyEvent);
-    const next = deepFreeze(state);
+    const { state: next, events } = eventResult(name, result);
     const version = this.version >= this.maxVersion ? 0 : this.version + 1;
     const patch = JSON.stringify(diff(this.state!, next));
     const follows = { epoch: this.epoch, version: this.version };
@@ -198,10 +184,5 @@ export class StateStore {
   }
 }
 
-const patchPayload = (patchJson: string, version: number): string => `{"patch":${patchJson},"version":${version}}`;
-
-function validateReplyEvent(event: ReplyEvent): void {
-  if (!isJsonObject(event) || typeof event.name !== 'string' || event.name === '') {
-    throw new Error('a reply event must be an object with a non-empty string "name"');
-  }
-}
+/** The `state:patch` payload for a patch's JSON text. */
+export const patchPayload = (patchJson: string, version: number): string => `{"patch":${patchJson},"version":${version}}`;

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import type { Route, Router } from '../channels/route.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../state/handler-result.js';
+import { ClusterTopic, type ForwardContext } from './cluster-topic.js';
+import { decodeMessage, encodeMessage, type Answer, type NodeMessage, type Request, type Update } from './messages.js';
+import { createNodeId } from './node-id.js';
+import { OwnedTopic, type OwnerContext } from './owned-topic.js';
+import { connectRedis, redact, type RedisClient } from './redis-client.js';
+import { RedisTopicStore } from './redis-topic-store.js';
+import { nodeChannel, TopicKeys } from './topic-keys.js';
+import { TopicLease } from './topic-lease.js';
+
+export interface ClusterOptions {
+  /** The Redis every node of the cluster uses, e.g. `redis://10.0.0.5:6379`. */
+  redis: string;
+  /**
+   * How long a node owns a topic without renewing its lease. When a node dies, its topics
+   * move to another node within about this time. Default 5.
+   */
+  leaseSeconds?: number;
+  /** Starts every Redis key and channel name, to share one Redis between deployments. Default `livestate:`. */
+  prefix?: string;
+  /** Patches kept per topic so a reconnecting client can resume with patches only. Default 1000. */
+  patchLogSize?: number;
+  /** This node's name in logs and in Redis. Default: host, pid and a random suffix. */
+  nodeId?: string;
+}
+
+/** How long a request waits for a dead owner's lease to expire before it gives up. */
+const TAKEOVER_PATIENCE = 3;
+
+/**
+ * One process of a cluster. Any node accepts sockets and joins for any topic; each topic is
+ * owned by one node at a time (a lease in Redis), which applies its events and publishes the
+ * updates that every node fans out to its own members.
+ */
+export class ClusterNode implements ForwardContext, OwnerContext {
+  readonly nodeId: string;
+  private readonly prefix: string;
+  private readonly leaseMs: number;
+  private readonly patchLogSize: number;
+  private readonly owned = new Map<string, OwnedTopic>();
+  private readonly topics = new Map<string, ClusterTopic>();
+  private readonly owners = new Map<string, string>();
+  private readonly barriers = new Map<string, () => void>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private nextRequest = 1;
+  private closing = false;
+
+  private constructor(
+    options: ClusterOptions,
+    private readonly router: Router,
+    readonly logger: Logger,
+    private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
+  ) {
+    this.nodeId = options.nodeId ?? createNodeId();
+    this.prefix = options.prefix ?? 'livestate:';
+    this.leaseMs = Math.round((options.leaseSeconds ?? 5) * 1000);
+    this.patchLogSize = options.patchLogSize ?? 1000;
+  }
+
+  static async start(options: ClusterOptions, router: Router, logger: Logger): Promise<ClusterNode> {
+    if (options.leaseSeconds !== undefined && !(options.leaseSeconds > 0)) {
+      throw new Error(`cluster.leaseSeconds must be positive, got ${options.leaseSeconds}`);
+    }
+    let node: ClusterNode | undefined;
+    const redis = await connectRedis(options.redis, 'commands', logger);
+    const subscriber = await connectRedis(options.redis, 'updates', logger, () => node?.resynchronize());
+    node = new ClusterNode(options, router, logger, redis, subscriber);
+    await subscriber.subscribe(nodeChannel(node.prefix, node.nodeId), (message) => node.receive(message));
+    node.timers.push(
+      setInterval(() => void node.renewLeases(), node.leaseMs / 3),
+      setInterval(() => void node.watchOwners(), node.leaseMs / 2),
+    );
+    logger.info(`cluster: node ${node.nodeId} using Redis ${redact(options.redis)} (lease ${node.leaseMs / 1000} s)`);
+    return node;
+  }
+
+  /** The local view of a topic a channel joins. */
+  topicFor(topic: string): ClusterTopic {
+    let view = this.topics.get(topic);
+    if (!view) {
+      view = new ClusterTopic(this, topic);
+      this.topics.set(topic, view);
+    }
+    return view;
+  }
+
+  /** Hands every owned topic over (finishing queued work first, then releasing its lease) and disconnects. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.timers.forEach(clearInterval);
+    await Promise.all([...this.owned.values()].map((topic) => this.release(topic)));
+    await Promise.allSettled([this.subscriber.close(), this.redis.close()]);
+  }
+
+  nextRequestId(): string {
+    return String(this.nextRequest++);
+  }
+
+  async send(request: Request): Promise<string> {
+    const deadline = Date.now() + TAKEOVER_PATIENCE * this.leaseMs;
+    for (;;) {
+      const owner = await this.ownerOf(request.topic);
+      const ownedHere = owner === this.nodeId && this.owned.get(request.topic);
+      if (ownedHere) {
+        void ownedHere.handle(request);
+        return owner;
+      }
+      if (owner !== this.nodeId && (await this.redis.publish(nodeChannel(this.prefix, owner), encodeMessage(request))) > 0) {
+        return owner;
+      }
+      // The owner's node is gone (nobody listens on its channel) but its lease has not expired yet.
+      this.owners.delete(request.topic);
+      if (Date.now() > deadline) throw new Error(`no node took topic "${request.topic}" over from ${owner}`);
+      await new Promise((resolve) => setTimeout(resolve, this.leaseMs / 5));
+    }
+  }
+
+  subscribe(topic: string): Promise<void> {
+    return this.subscriber.subscribe(new TopicKeys(this.prefix, topic).updates, (message) => {
+      const { header, body } = decodeMessage<Update>(message);
+      if (header.kind === 'released') this.owners.delete(topic);
+      this.topics.get(topic)?.onUpdate(header, body);
+    });
+  }
+
+  forget(topic: string): void {
+    this.topics.delete(topic);
+    this.subscriber.unsubscribe(new TopicKeys(this.prefix, topic).updates).catch(() => undefined);
+  }
+
+  async answer(to: string, answer: Answer, body?: string): Promise<void> {
+    await this.redis.publish(nodeChannel(this.prefix, to), encodeMessage(answer, body));
+  }
+
+  lost(topic: string): void {
+    this.owned.delete(topic);
+    this.owners.delete(topic);
+  }
+
+  /** The node that owns a topic; when none does, this node takes it. */
+  private async ownerOf(topic: string): Promise<string> {
+    const cached = this.owners.get(topic);
+    if (cached) return cached;
+    const keys = new TopicKeys(this.prefix, topic);
+    const lease = new TopicLease(this.redis, keys, this.nodeId, this.leaseMs);
+    let owner = (await lease.holder())?.nodeId;
+    if (owner === undefined && !this.closing) {
+      const token = await lease.acquire();
+      if (token !== undefined) owner = await this.take(topic, keys, lease, token);
+      else owner = (await lease.holder())?.nodeId;
+    }
+    if (owner === undefined) throw new Error(`topic "${topic}" has no owner`);
+    this.owners.set(topic, owner);
+    return owner;
+  }
+
+  private async take(topic: string, keys: TopicKeys, lease: TopicLease, token: number): Promise<string> {
+    const route = this.routeOf(topic);
+    const store = new RedisTopicStore(this.redis, keys, this.patchLogSize);
+    try {
+      this.owned.set(topic, new OwnedTopic(this, topic, route, token, store, await store.load()));
+    } catch (error) {
+      await lease.release(token).catch(() => undefined);
+      throw error;
+    }
+    this.logger.info(`cluster: node ${this.nodeId} owns topic "${topic}" (fencing token ${token})`);
+    return this.nodeId;
+  }
+
+  private routeOf(topic: string): Route {
+    const route = this.router.match(topic);
+    if (!route) throw new Error(`no route matches topic "${topic}"`);
+    return route;
+  }
+
+  private receive(message: string): void {
+    let decoded;
+    try {
+      decoded = decodeMessage<NodeMessage>(message);
+    } catch (error) {
+      this.logger.error(`cluster: unreadable message on ${this.nodeId}'s channel: ${errorMessage(error)}`);
+      return;
+    }
+    const { header, body } = decoded;
+    if (header.kind === 'barrier') {
+      this.barriers.get(header.id)?.();
+    } else if (header.kind === 'join' || header.kind === 'event') {
+      const owned = this.owned.get(header.topic);
+      if (owned) void owned.handle(header);
+      else void this.answer(header.from, { kind: 'moved', topic: header.topic, req: header.req }).catch(() => undefined);
+    } else {
+      if (header.kind === 'moved') this.owners.delete(header.topic);
+      this.topics.get(header.topic)?.onAnswer(header, body);
+    }
+  }
+
+  /** Resolves once everything published to this node before now has been received. */
+  private barrier(): Promise<void> {
+    const id = randomUUID();
+    return new Promise<void>((resolve, reject) => {
+      this.barriers.set(id, resolve);
+      this.redis.publish(nodeChannel(this.prefix, this.nodeId), encodeMessage({ kind: 'barrier', id })).catch(reject);
+    }).finally(() => this.barriers.delete(id));
+  }
+
+  private async renewLeases(): Promise<void> {
+    await Promise.all(
+      [...this.owned.values()].map(async (topic) => {
+        const lease = new TopicLease(this.redis, new TopicKeys(this.prefix, topic.topic), this.nodeId, this.leaseMs);
+        const renewed = await lease.renew(topic.token).catch(() => undefined);
+        if (renewed === false && this.owned.get(topic.topic) === topic) {
+          this.logger.warn(`cluster: node ${this.nodeId} lost the lease of topic "${topic.topic}"`);
+          this.lost(topic.topic);
+        }
+      }),
+    );
+  }
+
+  /** Requests sent to an owner whose lease is gone are settled: events fail, joins go to the next owner. */
+  private async watchOwners(): Promise<void> {
+    for (const [topic, view] of this.topics) {
+      for (const owner of view.pendingOwners) {
+        if (owner === this.nodeId) continue;
+        const holder = await new TopicLease(this.redis, new TopicKeys(this.prefix, topic), this.nodeId, this.leaseMs)
+          .holder()
+          .catch(() => null);
+        if (holder === null || holder?.nodeId === owner) continue;
+        this.owners.delete(topic);
+        try {
+          await this.barrier();
+        } catch {
+          continue;
+        }
+        view.ownerLost(owner);
+      }
+    }
+  }
+
+  private resynchronize(): void {
+    this.owners.clear();
+    for (const view of this.topics.values()) view.resynchronize();
+  }
+
+  private async release(topic: OwnedTopic): Promise<void> {
+    await topic.drain();
+    this.owned.delete(topic.topic);
+    const keys = new TopicKeys(this.prefix, topic.topic);
+    try {
+      await new TopicLease(this.redis, keys, this.nodeId, this.leaseMs).release(topic.token);
+      await this.redis.publish(keys.updates, encodeMessage({ kind: 'released' }));
+    } catch (error) {
+      this.logger.warn(`cluster: could not release topic "${topic.topic}": ${errorMessage(error)}`);
+    }
+  }
+}

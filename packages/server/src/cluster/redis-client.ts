@@ -1,0 +1,37 @@
+import { createClient } from 'redis';
+import type { Logger } from '../logger.js';
+
+
+/** A Redis URL without its password, for logs. */
+export const redact = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
+/** Reconnects with a capped backoff: Redis that went away is retried until it is back. */
+const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
+
+const createRedisClient = (url: string) =>
+  createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: reconnectDelay } });
+
+export type RedisClient = ReturnType<typeof createRedisClient>;
+
+/**
+ * A connected client. Commands fail at once while Redis is unreachable instead of queueing
+ * (`disableOfflineQueue`): a client's event then gets a precise error rather than hanging.
+ * Losing and regaining the connection is logged once each way; `onBack` runs when it is regained.
+ */
+export async function connectRedis(url: string, name: string, logger: Logger, onBack?: () => void): Promise<RedisClient> {
+  const client = createRedisClient(url);
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.error(`cluster: lost Redis ${redact(url)} (${name}): ${error.message || error.constructor.name}`);
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info(`cluster: Redis ${redact(url)} is back (${name})`);
+    onBack?.();
+  });
+  await client.connect();
+  return client;
+}
