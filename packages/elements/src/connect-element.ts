@@ -1,5 +1,5 @@
 import { LiveState, type LiveStateConfig } from './live-state.js';
-import { readPath } from './property-path.js';
+import { ownValue, readPath } from './property-path.js';
 
 /** A state key copied to a same-named property, or `{name, path}` to read a path (JSON pointer or dotted). */
 export type LiveStateProperty = string | { name: string; path: string };
@@ -50,8 +50,8 @@ export function connectProperty(liveState: LiveState, el: HTMLElement, property:
 
 /** Sets an attribute of `el` from the same-named state key on every change (removed when absent). */
 export function connectAttribute(liveState: LiveState, el: HTMLElement, attribute: string): Disconnect {
-  const apply = (state: any) => {
-    const value = state?.[attribute];
+  const apply = (state: unknown) => {
+    const value = ownValue(state, attribute);
     if (value === undefined || value === null) el.removeAttribute(attribute);
     else el.setAttribute(attribute, String(value));
   };

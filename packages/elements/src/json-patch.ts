@@ -15,10 +15,16 @@ type Container = Record<string, unknown> | unknown[];
 
 const isContainer = (value: unknown): value is Container => typeof value === 'object' && value !== null;
 
+/** Tokens that name an object's prototype machinery rather than data: a patch must never reach it. */
+const UNSAFE_TOKENS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new PatchError(`invalid JSON pointer "${pointer}"`);
-  return pointer.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = pointer.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const unsafe = tokens.find((token) => UNSAFE_TOKENS.has(token));
+  if (unsafe !== undefined) throw new PatchError(`the path token "${unsafe}" is not allowed (in "${pointer}")`);
+  return tokens;
 }
 
 function arrayIndex(array: unknown[], token: string, allowEnd: boolean): number {

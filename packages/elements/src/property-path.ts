@@ -7,10 +7,11 @@ export function readPath(state: unknown, path: string): unknown {
   const tokens = path.startsWith('/')
     ? path.slice(1).split('/').map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
     : path.split('.');
-  let value = state;
-  for (const token of tokens) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[token];
-  }
-  return value;
+  return tokens.reduce(ownValue, state);
+}
+
+/** `container[key]` when it is the container's own property (never an inherited member such as `constructor`), else `undefined`. */
+export function ownValue(container: unknown, key: string): unknown {
+  if (typeof container !== 'object' || container === null || !Object.hasOwn(container, key)) return undefined;
+  return (container as Record<string, unknown>)[key];
 }

@@ -19,7 +19,7 @@ describe('connectElement', () => {
       url,
       topic: uniqueTopic('echo'),
       properties: ['count', { name: 'deep', path: 'nested.deep.value' }, { name: 'pointer', path: '/nested/deep' }, { name: 'missing', path: 'no.such.branch' }],
-      attributes: ['label', 'count'],
+      attributes: ['label', 'count', 'toString'],
     });
     await until(() => el.count === 0);
     expect(el.deep).to.equal('found');
@@ -27,6 +27,7 @@ describe('connectElement', () => {
     expect(el.missing).to.equal(undefined);
     expect(el.getAttribute('label')).to.equal('echo');
     expect(el.getAttribute('count')).to.equal('0');
+    expect(el.hasAttribute('toString'), 'an inherited member is not a state key').to.equal(false);
     expect(el.liveState).to.be.instanceOf(LiveState);
     undo();
   });
