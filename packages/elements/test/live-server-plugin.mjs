@@ -1,7 +1,9 @@
 // A Web Test Runner plugin that runs a real @livestate/server for the browser tests,
 // and lets them ask for its URL, count joins, and stop and restart it (to test
-// going offline and coming back).
+// going offline and coming back). It also runs the scripted server that replays the
+// transcripts in fixtures/transcripts/ (frames of other servers, e.g. Elixir's live_state).
 import { LiveStateServer, defineHandler, reply } from '@livestate/server';
+import { startScriptedServer } from './scripted-server.mjs';
 
 const todos = defineHandler({
   init: (_topic, params) => ({ todos: [], ...(params.owner ? { owner: params.owner } : {}) }),
@@ -40,24 +42,32 @@ function routes(joins) {
 export function liveStateServerPlugin() {
   const joins = new Map();
   let server;
+  let scripted;
   let port = 0;
   const start = async () => {
     server = new LiveStateServer({ routes: routes(joins), logger: { info() {}, warn() {}, error: console.error } });
     port = (await server.listen({ port })).port;
   };
+  const json = (value) => ({ body: JSON.stringify(value), type: 'json' });
   return {
     name: 'livestate-server',
-    serverStart: start,
-    serverStop: () => server?.close(),
+    async serverStart() {
+      scripted = await startScriptedServer(new URL('./fixtures/transcripts/', import.meta.url));
+      await start();
+    },
+    serverStop: () => Promise.all([server?.close(), scripted?.close()]),
     async serve(context) {
       if (!context.path.startsWith('/__livestate__/')) return undefined;
       const action = context.path.slice('/__livestate__/'.length);
-      if (action === 'url') return { body: JSON.stringify({ url: `ws://127.0.0.1:${port}/socket` }), type: 'json' };
-      if (action === 'joins') return { body: JSON.stringify({ joins: joins.get(context.query.topic) ?? 0 }), type: 'json' };
+      const { query } = context;
+      if (action === 'url') return json({ url: `ws://127.0.0.1:${port}/socket` });
+      if (action === 'joins') return json({ joins: joins.get(query.topic) ?? 0 });
+      if (action === 'transcript-url') return json({ url: scripted.url(query.name, query.run) });
+      if (action === 'transcript-outcome') return json(await scripted.outcome(query.run));
       if (action === 'stop') await server.close();
       else if (action === 'start') await start();
       else return undefined;
-      return { body: '{}', type: 'json' };
+      return json({});
     },
   };
 }

@@ -37,3 +37,21 @@ export function nextEvent<T = any>(
 export async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => requestAnimationFrame(resolve));
 }
+
+let runs = 0;
+/**
+ * A LiveState-ready socket URL on which the scripted server replays `fixtures/transcripts/<name>.transcript`,
+ * and `outcome()`, which resolves once the replay has played every frame (or failed).
+ */
+export async function transcript(name: string): Promise<{ url: string; outcome: () => Promise<{ done: boolean; errors: string[] }> }> {
+  const run = `${Date.now().toString(36)}-${++runs}`;
+  const { url } = await (await fetch(`/__livestate__/transcript-url?name=${name}&run=${run}`)).json();
+  return { url, outcome: async () => (await fetch(`/__livestate__/transcript-outcome?run=${run}`)).json() };
+}
+
+/** Every `type` event on `target` from now on, in order. */
+export function collect<T = unknown>(target: EventTarget, type: string): T[] {
+  const details: T[] = [];
+  target.addEventListener(type, (event) => details.push((event as CustomEvent<T>).detail));
+  return details;
+}
