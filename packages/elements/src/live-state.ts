@@ -27,6 +27,15 @@ const messageOf = (error: unknown): string => {
   return error === undefined ? 'unknown error' : JSON.stringify(error);
 };
 
+/** Why a `state:change` cannot be taken (protocol: the state is always a JSON object), or `undefined`. */
+function invalidChange(state: unknown, version: unknown): string | undefined {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) {
+    return `the server sent a state that is not an object (${Array.isArray(state) ? 'an array' : String(state === null ? null : typeof state)})`;
+  }
+  if (!Number.isSafeInteger(version) || (version as number) < 0) return `the server sent a version that is not a whole number (${JSON.stringify(version)})`;
+  return undefined;
+}
+
 /**
  * One connection to one LiveState topic: joins the channel, keeps the state and its
  * version in step with the server's `state:change` and `state:patch` pushes, sends
@@ -59,8 +68,8 @@ export class LiveState implements EventTarget {
     const { channel, joined, socket } = acquireChannel(url, topic, params, socketOptions);
     this.channel = channel;
     this.socket = socket;
-    this.#bind('state:change', (payload) => this.#handleChange(payload as LiveStateChange));
-    this.#bind('state:patch', (payload) => this.#handlePatch(payload as LiveStatePatch));
+    this.#bind('state:change', (payload) => this.#handleChange({ ...(payload as LiveStateChange) }));
+    this.#bind('state:patch', (payload) => this.#handlePatch({ ...(payload as LiveStatePatch) }));
     this.#bind('error', (payload) => this.#emit('livestate-error', { type: 'server error', ...(payload as object) }));
     for (const name of this.#serverListeners.keys()) this.#bindServerEvent(name);
     this.#watchConnection(socket, channel);
@@ -183,6 +192,11 @@ export class LiveState implements EventTarget {
   }
 
   #handleChange({ state, version }: LiveStateChange): void {
+    const problem = invalidChange(state, version);
+    if (problem) {
+      this.#emitError('state error', problem);
+      return;
+    }
     this.state = state;
     this.stateVersion = version;
     this.#emit<LiveStateChange>('livestate-change', { state, version });
@@ -198,10 +212,10 @@ export class LiveState implements EventTarget {
     try {
       state = applyPatch(this.state, patch as PatchOperation[]);
     } catch {
-      this.channel?.push('lvs_refresh', {});
-      return;
+      state = undefined;
     }
-    this.#handleChange({ state, version });
+    if (invalidChange(state, version)) this.channel?.push('lvs_refresh', {});
+    else this.#handleChange({ state, version });
   }
 
   #emitError(type: string, error: unknown): void {

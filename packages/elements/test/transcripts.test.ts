@@ -95,4 +95,24 @@ describe('LiveState against recorded frames of other servers', () => {
     expect((await state).detail).to.deep.equal({ state: { todos: ['kept'] }, version: 0 });
     expect(await outcome()).to.deep.equal({ done: true, errors: [] });
   });
+
+  it('rejects a state that is not an object, a version that is not a number, and a patch that reaches for __proto__', async () => {
+    const { liveState, outcome } = await replay('hostile', 'hostile:all');
+    const changes = collect<LiveStateChange>(liveState, 'livestate-change');
+    const errors = collect<LiveStateError>(liveState, 'livestate-error');
+    liveState.connect();
+    await nextEvent(liveState, 'livestate-change', ({ version }: LiveStateChange) => version === 1);
+    expect(errors).to.deep.equal([
+      { type: 'state error', message: 'the server sent a state that is not an object (an array)' },
+      { type: 'state error', message: 'the server sent a state that is not an object (null)' },
+      { type: 'state error', message: 'the server sent a version that is not a whole number ("0")' },
+    ]);
+    expect(changes).to.deep.equal([
+      { state: { todos: [] }, version: 0 },
+      { state: { todos: ['safe'] }, version: 1 },
+    ]);
+    expect(Object.getPrototypeOf(liveState.state)).to.equal(Object.prototype);
+    expect(liveState.state.isAdmin).to.equal(undefined);
+    expect(await outcome()).to.deep.equal({ done: true, errors: [] });
+  });
 });
