@@ -31,7 +31,7 @@ describe('WebAssembly handlers', () => {
         { topic: 'todo:*', handler: await load('todo'), scope: 'topic' },
         { topic: 'portable:*', handler: await load('todo-portable') },
         { topic: 'original:*', handler: await load('original') },
-        { topic: 'faulty:*', handler: await load('faulty', { maxMemoryMiB: 16, timeoutMs: 500 }), scope: 'topic' },
+        { topic: 'faulty:*', handler: await load('faulty', { maxMemoryMiB: 16, timeoutMs: 500, maxOutputBytes: 64 * 1024 }), scope: 'topic' },
         { topic: 'wasi:*', handler: await load('wasi') },
         { topic: 'js:*', handler: todoHandler },
       ],
@@ -127,6 +127,16 @@ describe('WebAssembly handlers', () => {
     await assertFailsCleanly('notJson', {}, /the handler for "notJson" returned invalid JSON/);
     await assertFailsCleanly('notObject', {}, 'handler for "notObject" returned an array, expected an object');
     await assertFailsCleanly('noOutput', {}, 'the handler for "noOutput" set no output');
+  });
+
+  it('refuses output larger than maxOutputBytes, and accepts output of exactly that size', async () => {
+    const topic = await assertFailsCleanly(
+      'flood',
+      { bytes: 64 * 1024 + 1 },
+      'the handler for "flood" returned too much: 65,537 bytes of output, more than the 65,536 allowed (maxOutputBytes)',
+    );
+    topic.push('flood', { bytes: 64 * 1024 });
+    assert.equal((await topic.client.nextEvent('state:patch'))[4].version, 3);
   });
 
   it('answers an event the module does not export with an error', async () => {

@@ -20,6 +20,7 @@ const port = parentPort!;
 const modules = new Map<number, Loaded>();
 const GUEST_ERROR_PREFIX = 'Plugin-originated error: ';
 const send = (message: FromWorker) => port.postMessage(message);
+const count = (value: number) => value.toLocaleString('en-US');
 
 function loggerFor(moduleId: number): Console {
   const log = (level: LogLevel) => (...parts: unknown[]) => send({ type: 'log', moduleId, level, message: parts.map(String).join(' ') });
@@ -69,8 +70,15 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromW
   try {
     loaded.instance ??= await instantiate(moduleId, loaded);
     const output = await loaded.instance.plugin.call(name, input);
-    const text = output === null ? null : output.text();
-    if (loaded.instance.memory.buffer.byteLength > loaded.settings.recycleBytes) await discard(loaded);
+    const { maxOutputBytes, recycleBytes } = loaded.settings;
+    const outputBytes = output?.bytes().byteLength ?? 0;
+    const tooLarge = outputBytes > maxOutputBytes;
+    const text = output === null || tooLarge ? null : output.text();
+    if (loaded.instance.memory.buffer.byteLength > recycleBytes) await discard(loaded);
+    if (tooLarge) {
+      const message = `${count(outputBytes)} bytes of output, more than the ${count(maxOutputBytes)} allowed (maxOutputBytes)`;
+      return { type: 'failed', callId, kind: 'too-large', message };
+    }
     return { type: 'done', callId, output: text };
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);

@@ -16,6 +16,8 @@ export interface WasmHandlerOptions {
   maxMemoryMiB?: number;
   /** After a call, an instance that grew past this is replaced by a fresh one. Default half of `maxMemoryMiB`. */
   recycleMemoryMiB?: number;
+  /** A call whose output (the new state, with reply events) is longer fails, changing nothing. Default 8 MiB. */
+  maxOutputBytes?: number;
   /** Reload the module when its file changes; states are kept. Default true. */
   watch?: boolean;
   /** Guest log calls at or above this level reach the logger. Default `info`. */
@@ -40,10 +42,12 @@ const isEventExport = (entry: WebAssembly.ModuleExportDescriptor) =>
   entry.kind === 'function' && !NOT_EVENTS.has(entry.name) && !entry.name.startsWith('__') && !entry.name.startsWith('livestate_');
 
 const DEFAULT_MAX_MEMORY_MIB = 128;
+const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 
 const FAILURE_VERBS: Record<Exclude<GuestCallError['kind'], 'guest-error'>, string> = {
   timeout: 'timed out',
   busy: 'is busy',
+  'too-large': 'returned too much',
   trap: 'failed',
   exit: 'failed',
   closed: 'failed',
@@ -117,7 +121,11 @@ export class WasmHandler implements LiveStateHandler {
     const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
     const moduleId = this.pool.load(
       module,
-      { logLevel: this.options.logLevel ?? 'info', recycleBytes: recycleMiB * 1024 * 1024 },
+      {
+        logLevel: this.options.logLevel ?? 'info',
+        recycleBytes: recycleMiB * 1024 * 1024,
+        maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      },
       prefixed(this.logger, `[${basename(this.path)}] `),
     );
     const previous = this.compiled;

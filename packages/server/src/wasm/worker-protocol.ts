@@ -7,6 +7,8 @@ export interface PluginSettings {
   logLevel: LogLevel;
   /** After a call, an instance whose linear memory is larger than this is discarded. */
   recycleBytes: number;
+  /** A call whose output is longer fails with `too-large`. */
+  maxOutputBytes: number;
 }
 
 export type ToWorker =
@@ -18,8 +20,9 @@ export type ToWorker =
  * - `guest-error`: the guest reported an error with `error_set`; the instance is fine.
  * - `trap`: the guest trapped (including running out of its capped memory); the instance was discarded.
  * - `exit`: the guest called WASI `proc_exit`; the instance was discarded.
+ * - `too-large`: the guest's output is longer than `maxOutputBytes`; the instance is fine.
  */
-export type FailureKind = 'guest-error' | 'trap' | 'exit';
+export type FailureKind = 'guest-error' | 'trap' | 'exit' | 'too-large';
 
 export type FromWorker =
   | { type: 'done'; callId: number; output: string | null }

@@ -93,3 +93,15 @@ export function instanceCalls(): i32 {
   event.state.count = ++callsOnThisInstance;
   return respondState(event.state);
 }
+
+@json
+class Flood {
+  bytes: i32 = 0;
+}
+
+/** Returns a state whose JSON text is `bytes` long. */
+export function flood(): i32 {
+  const event = Event.read<Flood, Counter>();
+  event.state.text = 'x'.repeat(event.payload.bytes - '{"count":0,"text":""}'.length);
+  return respondState(event.state);
+}
