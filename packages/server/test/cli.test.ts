@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -42,6 +42,36 @@ describe('the livestate command', () => {
     children.push(child);
     const answer = await sendAndWaitForClose(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     assert.match(answer, /^HTTP\/1\.1 408 /);
+  });
+
+  it('prints its version', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    for (const args of [['--version'], ['-v'], ['serve', '--version']]) {
+      const { code, stdout } = await run(args);
+      assert.equal(code, 0, args.join(' '));
+      assert.equal(stdout, `livestate ${version} (@livestate/server, Node ${process.version})\n`);
+    }
+  });
+
+  it('lists each channel with the events its module exports, and warns about a channel given twice', async () => {
+    const todo = guestPath('todo');
+    const { child, logLine } = await serve(['--port', '0', '--channel', `todo:*=${todo},scope=topic`, '--channel', `todo:*=${guestPath('faulty')}`, '--channel', `todo:special=${todo}`]);
+    children.push(child);
+    await logLine(new RegExp(`^channel todo:\\* \\(scope topic\\): ${todo}, events addTodo, toggleTodo, removeTodo$`));
+    await logLine(/^warning: --channel todo:\* is given twice: the first one handles its topics$/);
+    await logLine(/^warning: --channel todo:special never handles a topic: todo:\* comes first and matches all of them$/);
+  });
+
+  it('prints the address it really bound, and names a port that is taken', async () => {
+    const site = await mkdtemp(join(tmpdir(), 'livestate-static-'));
+    const first = await serve(['--port', '0', '--channel', `todo:*=${guestPath('todo')}`, '--static', site]);
+    children.push(first.child);
+    assert.notEqual(first.port, 0);
+    await first.logLine(new RegExp(`^Serving ${site} at http://localhost:${first.port}/$`));
+    const taken = await run(['serve', '--port', String(first.port), '--channel', `todo:*=${guestPath('todo')}`]);
+    assert.equal(taken.code, 1);
+    assert.ok(taken.stderr.endsWith(`\nlivestate serve: cannot listen on 127.0.0.1:${first.port}: the address is in use\n`), taken.stderr);
+    assert.doesNotMatch(taken.stderr, /^\s+at /m, 'no stack trace');
   });
 
   describe('origins', () => {
@@ -86,13 +116,18 @@ describe('the livestate command', () => {
     ['a bad port', ['serve', '--channel', 'a=b.wasm', '--port', 'eighty'], /--port must be a non-negative integer/],
     ['an unknown option', ['serve', '--colour'], /Unknown option '--colour'/],
     ['an unknown command', ['launch'], /unknown command "launch"/],
+    ['no command', [], /^usage: livestate serve/],
+    ['an option without its value', ['serve', '--channel', 'a=b.wasm', '--port'], /Option '--port <value>' argument missing/],
+    ['a static folder that is not one', ['serve', '--channel', 'a=b.wasm', '--static', '/nonexistent'], /--static: \/nonexistent is not a directory/],
     ['an origin that is not one', ['serve', '--channel', 'a=b.wasm', '--origin', 'shop.example'], /--origin expects '\*' or an origin such as https:\/\/shop\.example, got "shop\.example"/],
   ];
   for (const [what, args, message] of badArguments) {
     it(`exits 2 with a message for ${what}`, async () => {
-      const { code, stderr } = await run(args);
+      const { code, stdout, stderr } = await run(args);
       assert.equal(code, 2);
       assert.match(stderr, message);
+      assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+      assert.equal(stdout, '', 'nothing on stdout, where scripts read');
     });
   }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { createServer } from 'node:http';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../logger.js';
 import { LiveStateServer } from '../server.js';
 import { requestTimeouts } from '../transport/request-timeouts.js';
 import { wasmHandler, type WasmHandler } from '../wasm/wasm-handler.js';
 import { OriginPolicy } from './origin-policy.js';
-import { parseServeOptions, SERVE_USAGE, UsageError, type ServeOptions } from './serve-options.js';
+import { parseServeOptions, SERVE_USAGE, unreachableChannels, UsageError, type ServeOptions } from './serve-options.js';
 import { staticFiles } from './static-files.js';
 
 /** Everything but the ready line goes to stderr, so stdout can be read by scripts. */
@@ -16,12 +16,26 @@ const stderrLogger: Logger = {
   error: (message) => console.error(`error: ${message}`),
 };
 
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no interface of this machine has that address',
+};
+
+const VERSION_OPTIONS = ['-v', '--version'];
+
+async function printVersion(): Promise<void> {
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  console.log(`livestate ${version} (@livestate/server, Node ${process.version})`);
+}
+
 const USAGE = `usage: livestate serve [options]   (livestate serve --help for the options)`;
 
 async function serve(options: ServeOptions): Promise<void> {
   if (options.staticDir && !(await stat(options.staticDir).catch(() => undefined))?.isDirectory()) {
-    throw new Error(`--static: ${options.staticDir} is not a directory`);
+    throw new UsageError(`--static: ${options.staticDir} is not a directory`);
   }
+  for (const warning of unreachableChannels(options.channels)) stderrLogger.warn(warning);
   const handlers: WasmHandler[] = [];
   const routes = [];
   for (const channel of options.channels) {
@@ -34,8 +48,10 @@ async function serve(options: ServeOptions): Promise<void> {
       throw new Error(`--channel ${channel.topic}: cannot load ${channel.module}: ${error.message}`);
     });
     handlers.push(handler);
+    const scope = channel.scope ?? options.scope;
     if (handler.events.size === 0) stderrLogger.warn(`${channel.module} exports no event functions`);
-    routes.push({ topic: channel.topic, handler, scope: channel.scope ?? options.scope });
+    else stderrLogger.info(`channel ${channel.topic} (scope ${scope}): ${channel.module}, events ${[...handler.events].join(', ')}`);
+    routes.push({ topic: channel.topic, handler, scope });
   }
   const http = createServer(
     requestTimeouts(options.requestTimeoutMs),
@@ -46,7 +62,10 @@ async function serve(options: ServeOptions): Promise<void> {
   const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, logger: stderrLogger, cluster }).attach(http);
   await server.ready();
   await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
+    http.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = LISTEN_ERRORS[error.code ?? ''] ?? error.message;
+      reject(new Error(`cannot listen on ${options.host}:${options.port}: ${reason}`));
+    });
     http.listen(options.port, options.host, () => resolve());
   });
   console.log(`LiveState listening on ${server.url}`);
@@ -69,9 +88,17 @@ async function serve(options: ServeOptions): Promise<void> {
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+  if (command === undefined) {
+    console.error(`${USAGE}\n\n${SERVE_USAGE}`);
+    return 2;
+  }
+  if (command === '-h' || command === '--help' || command === 'help') {
     console.log(`${USAGE}\n\n${SERVE_USAGE}`);
-    return command === undefined ? 2 : 0;
+    return 0;
+  }
+  if (VERSION_OPTIONS.includes(command)) {
+    await printVersion();
+    return 0;
   }
   if (command !== 'serve') {
     console.error(`livestate: unknown command "${command}"\n${USAGE}`);
@@ -81,6 +108,10 @@ async function main(args: string[]): Promise<number> {
     const options = parseServeOptions(rest);
     if (options === 'help') {
       console.log(SERVE_USAGE);
+      return 0;
+    }
+    if (options === 'version') {
+      await printVersion();
       return 0;
     }
     await serve(options);

@@ -57,6 +57,7 @@ Serves LiveState channels whose event handlers are WebAssembly modules.
                         this Redis, e.g. redis://10.0.0.5:6379 (default: one process, no Redis)
   --lease <seconds>     with --redis: how long a node owns a topic without renewing it, so how
                         soon another node takes over when it dies (default 5)
+  -v, --version         print the version
   -h, --help            show this help
 
 When ready it prints: LiveState listening on ws://<host>:<port><path>`;
@@ -105,7 +106,7 @@ function parseChannel(spec: string): ChannelOption {
 }
 
 /** Parses `livestate serve` arguments; throws a {@link UsageError} that says what is wrong. */
-export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = process.env): ServeOptions | 'help' {
+export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = process.env): ServeOptions | 'help' | 'version' {
   let values;
   try {
     ({ values } = parseArgs({
@@ -125,12 +126,14 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
         redis: { type: 'string' },
         lease: { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   if (values.help) return 'help';
+  if (values.version) return 'version';
   if (values.channel.length === 0) throw new UsageError('at least one --channel is required');
   const port = positiveInteger(values.port, '--port', true);
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
@@ -149,4 +152,23 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     redis: values.redis,
     leaseSeconds: positiveSeconds(values.lease, '--lease'),
   };
+}
+
+/** Whether every topic `later` matches is matched by `earlier` (routes are tried in order). */
+const covers = (earlier: string, later: string): boolean =>
+  earlier === later || (earlier.endsWith('*') && later.startsWith(earlier.slice(0, -1)));
+
+/** Warnings for channels that can never handle a topic because an earlier one takes all of theirs. */
+export function unreachableChannels(channels: readonly ChannelOption[]): string[] {
+  const warnings: string[] = [];
+  channels.forEach((channel, index) => {
+    const earlier = channels.slice(0, index).find((other) => covers(other.topic, channel.topic));
+    if (!earlier) return;
+    warnings.push(
+      earlier.topic === channel.topic
+        ? `--channel ${channel.topic} is given twice: the first one handles its topics`
+        : `--channel ${channel.topic} never handles a topic: ${earlier.topic} comes first and matches all of them`,
+    );
+  });
+  return warnings;
 }
