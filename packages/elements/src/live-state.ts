@@ -1,5 +1,5 @@
 import type { Channel, Socket } from 'phoenix';
-import { acquireChannel, releaseChannel } from './channel-registry.js';
+import { acquireChannel, type ChannelLease } from './channel-registry.js';
 import { LIVESTATE_EVENT_PREFIX, type LiveStateChange, type LiveStateError, type LiveStatePatch } from './events.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
 
@@ -40,7 +40,7 @@ function invalidChange(state: unknown, version: unknown): string | undefined {
  * One connection to one LiveState topic: joins the channel, keeps the state and its
  * version in step with the server's `state:change` and `state:patch` pushes, sends
  * DOM events as `lvs_evt:<name>`, and re-dispatches server events as DOM events.
- * LiveStates on the same URL share a phoenix Socket, and on the same topic a Channel.
+ * LiveStates on the same URL share a phoenix Socket, and on the same topic with equal params a Channel.
  */
 export class LiveState implements EventTarget {
   state: any;
@@ -55,6 +55,7 @@ export class LiveState implements EventTarget {
   readonly #serverListeners = new Map<string, Set<Listener>>();
   readonly #bindings = new Map<string, number>();
   readonly #cleanups: Array<() => void> = [];
+  #lease: ChannelLease | undefined;
 
   constructor(config: LiveStateConfig) {
     this.config = config;
@@ -65,7 +66,8 @@ export class LiveState implements EventTarget {
     if (this.channel) return;
     const { url, topic, params = {}, socketOptions } = this.config;
     if (!url || !topic) throw new Error(`LiveState needs a url and a topic (got url ${url}, topic ${topic})`);
-    const { channel, joined, socket } = acquireChannel(url, topic, params, socketOptions);
+    this.#lease = acquireChannel(url, topic, params, socketOptions);
+    const { channel, joined, socket } = this.#lease;
     this.channel = channel;
     this.socket = socket;
     this.#bind('state:change', (payload) => this.#handleChange({ ...(payload as LiveStateChange) }));
@@ -87,11 +89,11 @@ export class LiveState implements EventTarget {
 
   /** Leaves the channel (and the socket, when no other LiveState uses it). `connect()` may follow. */
   disconnect(): void {
-    const channel = this.channel;
-    if (!channel) return;
+    if (!this.#lease) return;
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#bindings.clear();
-    releaseChannel(this.config.url!, channel);
+    this.#lease.release();
+    this.#lease = undefined;
     this.channel = undefined;
     this.socket = undefined;
     this.#setConnected(false);

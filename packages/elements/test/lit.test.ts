@@ -29,6 +29,16 @@ class DecoratedTodos extends LitElement {
   }
 }
 
+/** As in the original's testbed: the join params come from attributes, the state echoes them. */
+@customElement('join-params')
+@liveState({})
+class JoinParams extends LitElement {
+  @property() @liveStateConfig('url') accessor url = '';
+  @property() @liveStateConfig('topic') accessor topic = '';
+  @property({ attribute: 'api-key' }) @liveStateConfig('params.api_key') accessor apiKey = '';
+  @liveStateProperty('params.api_key') accessor result: string | undefined;
+}
+
 class MixedTodos extends LiveStateMixin(LitElement, { properties: ['todos'] }) {
   declare todos: Array<{ text: string }> | undefined;
   override render() {
@@ -93,6 +103,14 @@ describe('Lit integration', () => {
     expect(el.liveStateController.error).to.include({ type: 'server error', message: 'a todo needs some text' });
     el.dispatchEvent(new CustomEvent('addTodo', { detail: { todo: 'fine again' } }));
     await until(() => el.liveStateController.error === undefined && items(el).length === 2);
+  });
+
+  it('two elements on one topic with different params each get their own state', async () => {
+    const topic = uniqueTopic('params');
+    const foo = mount<JoinParams>(`<join-params url="${url}" topic="${topic}" api-key="foo"></join-params>`);
+    const bar = mount<JoinParams>(`<join-params url="${url}" topic="${topic}" api-key="bar"></join-params>`);
+    await until(() => foo.result !== undefined && bar.result !== undefined);
+    expect([foo.result, bar.result]).to.deep.equal(['foo', 'bar']);
   });
 
   it('cleans up when the element leaves the document and reconnects when it comes back', async () => {

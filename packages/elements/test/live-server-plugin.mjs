@@ -35,6 +35,7 @@ function routes(joins) {
     { topic: 'todo:*', handler: counted(todos), scope: 'topic' },
     { topic: 'wrap:*', handler: todos, maxVersion: 2 },
     { topic: 'echo:*', handler: counted(echo) },
+    { topic: 'params:*', handler: counted({ init: (_topic, params) => ({ params }) }) },
     { topic: 'private:*', handler: { ...todos, authorize: (_topic, params) => params.token === 'secret' || 'bad token' } },
   ];
 }

@@ -46,6 +46,23 @@ describe('LiveState', () => {
     expect((await patched).detail.state.todos).to.have.length(1);
   });
 
+  it('shares a channel only when the params are equal; other params get a socket of their own', async () => {
+    const topic = uniqueTopic('params');
+    const [foo, sameAsFoo, bar] = [open(topic, { api_key: 'foo', n: { a: 1, b: 2 } }), open(topic, { n: { b: 2, a: 1 }, api_key: 'foo' }), open(topic, { api_key: 'bar' })];
+    const states = [foo, sameAsFoo, bar].map((liveState) => nextEvent<LiveStateChange>(liveState, 'livestate-change'));
+    for (const liveState of [foo, sameAsFoo, bar]) liveState.connect();
+    const keys = (await Promise.all(states)).map((event) => event.detail.state.params.api_key);
+    expect(keys).to.deep.equal(['foo', 'foo', 'bar']);
+    expect(foo.channel).to.equal(sameAsFoo.channel);
+    expect(bar.socket).not.to.equal(foo.socket);
+    expect(await joinCount(topic)).to.equal(2);
+    foo.disconnect();
+    sameAsFoo.disconnect();
+    const other = open(uniqueTopic('params'));
+    other.connect();
+    expect(other.socket, 'a socket no longer used is closed, others are reused').to.equal(bar.socket);
+  });
+
   it('applies patches, keeping the identity of everything the patch did not touch', async () => {
     const liveState = open(uniqueTopic('todo'));
     liveState.connect();
