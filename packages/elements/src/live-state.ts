@@ -1,6 +1,13 @@
 import type { Channel, Socket } from 'phoenix';
 import { acquireChannel, type ChannelLease } from './channel-registry.js';
-import { LIVESTATE_EVENT_PREFIX, type LiveStateChange, type LiveStateError, type LiveStatePatch } from './events.js';
+import {
+  LIVESTATE_EVENT_PREFIX,
+  type LiveStateChange,
+  type LiveStateError,
+  type LiveStateEventMap,
+  type LiveStatePatch,
+  type ServerEventListener,
+} from './events.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
 
 export interface LiveStateConfig {
@@ -15,6 +22,12 @@ export interface LiveStateConfig {
 }
 
 type Listener = EventListenerOrEventListenerObject;
+
+/** Why `config` cannot connect, or `undefined` when it can. */
+export function configProblem({ url, topic }: LiveStateConfig): string | undefined {
+  if (url && topic) return undefined;
+  return `LiveState needs a url and a topic (got url ${url === undefined ? 'undefined' : JSON.stringify(url)}, topic ${topic === undefined ? 'undefined' : JSON.stringify(topic)})`;
+}
 
 const messageOf = (error: unknown): string => {
   if (typeof error === 'string') return error;
@@ -41,9 +54,11 @@ function invalidChange(state: unknown, version: unknown): string | undefined {
  * version in step with the server's `state:change` and `state:patch` pushes, sends
  * DOM events as `lvs_evt:<name>`, and re-dispatches server events as DOM events.
  * LiveStates on the same URL share a phoenix Socket, and on the same topic with equal params a Channel.
+ * `S` is the type of the state, e.g. `LiveState<{todos: Todo[]}>`.
  */
-export class LiveState implements EventTarget {
-  state: any;
+export class LiveState<S extends object = Record<string, unknown>> implements EventTarget {
+  /** The current state, or `undefined` before the first one arrives. */
+  state: S | undefined;
   stateVersion = 0;
   /** Whether the channel is joined right now: false before the first join and while offline. */
   connected = false;
@@ -61,16 +76,20 @@ export class LiveState implements EventTarget {
     this.config = config;
   }
 
-  /** Joins the channel. Calling it again while connected does nothing. */
+  /**
+   * Joins the channel. Calling it again while connected does nothing. Without a url or a
+   * topic it joins nothing and reports a `livestate-error` of type `config error`.
+   */
   connect(): void {
     if (this.channel) return;
+    const problem = configProblem(this.config);
+    if (problem) return this.#emitError('config error', problem);
     const { url, topic, params = {}, socketOptions } = this.config;
-    if (!url || !topic) throw new Error(`LiveState needs a url and a topic (got url ${url}, topic ${topic})`);
-    this.#lease = acquireChannel(url, topic, params, socketOptions);
+    this.#lease = acquireChannel(url!, topic!, params, socketOptions);
     const { channel, joined, socket } = this.#lease;
     this.channel = channel;
     this.socket = socket;
-    this.#bind('state:change', (payload) => this.#handleChange({ ...(payload as LiveStateChange) }));
+    this.#bind('state:change', (payload) => this.#handleChange({ ...(payload as LiveStateChange<unknown>) }));
     this.#bind('state:patch', (payload) => this.#handlePatch({ ...(payload as LiveStatePatch) }));
     this.#bind('error', (payload) => this.#emit('livestate-error', { type: 'server error', ...(payload as object) }));
     for (const name of this.#serverListeners.keys()) this.#bindServerEvent(name);
@@ -119,8 +138,17 @@ export class LiveState implements EventTarget {
   /**
    * Listens to `livestate-*` events, or to any event the server pushes: a server event
    * name is bound on the channel with its first listener and unbound with its last.
+   * Server events are `CustomEvent<D>`s whose `detail` is the payload: name `D` for a typed
+   * listener, e.g. `addEventListener<Todo>('todo-added', (event) => event.detail.text)`.
    */
-  addEventListener(type: string, listener: Listener | null, options?: AddEventListenerOptions | boolean): void {
+  addEventListener<K extends keyof LiveStateEventMap<S>>(
+    type: K,
+    listener: ((this: LiveState<S>, event: LiveStateEventMap<S>[K]) => void) | EventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void;
+  addEventListener<D = unknown>(type: string, listener: ServerEventListener<D> | null, options?: AddEventListenerOptions | boolean): void;
+  addEventListener(type: string, callback: ServerEventListener<never> | null, options?: AddEventListenerOptions | boolean): void {
+    const listener = callback as Listener | null;
     if (!listener) return;
     this.#eventTarget.addEventListener(type, listener, options);
     if (type.startsWith(LIVESTATE_EVENT_PREFIX)) return;
@@ -130,7 +158,14 @@ export class LiveState implements EventTarget {
     if (this.channel) this.#bindServerEvent(type);
   }
 
-  removeEventListener(type: string, listener: Listener | null, options?: EventListenerOptions | boolean): void {
+  removeEventListener<K extends keyof LiveStateEventMap<S>>(
+    type: K,
+    listener: ((this: LiveState<S>, event: LiveStateEventMap<S>[K]) => void) | EventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ): void;
+  removeEventListener<D = unknown>(type: string, listener: ServerEventListener<D> | null, options?: EventListenerOptions | boolean): void;
+  removeEventListener(type: string, callback: ServerEventListener<never> | null, options?: EventListenerOptions | boolean): void {
+    const listener = callback as Listener | null;
     if (!listener) return;
     this.#eventTarget.removeEventListener(type, listener, options);
     const listeners = this.#serverListeners.get(type);
@@ -144,12 +179,12 @@ export class LiveState implements EventTarget {
   }
 
   /** @deprecated listen to `livestate-change` instead */
-  subscribe(subscriber: Listener): void {
+  subscribe(subscriber: (event: CustomEvent<LiveStateChange<S>>) => void): void {
     this.addEventListener('livestate-change', subscriber);
   }
 
   /** @deprecated */
-  unsubscribe(subscriber: Listener): void {
+  unsubscribe(subscriber: (event: CustomEvent<LiveStateChange<S>>) => void): void {
     this.removeEventListener('livestate-change', subscriber);
   }
 
@@ -193,15 +228,15 @@ export class LiveState implements EventTarget {
     this.#emit(connected ? 'livestate-connect' : 'livestate-disconnect', {});
   }
 
-  #handleChange({ state, version }: LiveStateChange): void {
+  #handleChange({ state, version }: LiveStateChange<unknown>): void {
     const problem = invalidChange(state, version);
     if (problem) {
       this.#emitError('state error', problem);
       return;
     }
-    this.state = state;
+    this.state = state as S;
     this.stateVersion = version;
-    this.#emit<LiveStateChange>('livestate-change', { state, version });
+    this.#emit<LiveStateChange<S>>('livestate-change', { state: state as S, version });
   }
 
   #handlePatch({ patch, version }: LiveStatePatch): void {

@@ -11,6 +11,9 @@ import {
 } from '../src/index.js';
 import { nextEvent, serverUrl, uniqueTopic, until } from './support.js';
 
+/** The states of the test server's topics (see live-server-plugin.mjs). */
+type TestState = { todos: Array<{ text: string; done: boolean }>; owner?: string; params: Record<string, string>; count: number };
+
 @customElement('decorated-todos')
 @liveState({ properties: ['todos'], events: { send: ['addTodo'], receive: ['todo-added'] } })
 class DecoratedTodos extends LitElement {
@@ -143,7 +146,7 @@ describe('Lit integration', () => {
     await until(() => consumer.liveStateController.liveState !== undefined);
     const shared = provider.liveStateController.liveState!;
     expect(consumer.liveStateController.liveState).to.equal(shared);
-    const changed = nextEvent<LiveStateChange>(shared, 'livestate-change', ({ state }) => state.todos.length === 1);
+    const changed = nextEvent<LiveStateChange<TestState>>(shared, 'livestate-change', ({ state }) => state.todos.length === 1);
     consumer.dispatchEvent(new CustomEvent('addTodo', { detail: { todo: 'through the context' } }));
     await changed;
     await until(() => consumer.todos.length === 1 && provider.todos.length === 1);

@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { LiveState, type LiveStateChange, type LiveStateError } from '../src/index.js';
-import { joinCount, nextEvent, server, serverUrl, uniqueTopic } from './support.js';
+import { joinCount, nextEvent, server, serverUrl, uniqueTopic, until } from './support.js';
+
+/** The states of the test server's topics (see live-server-plugin.mjs). */
+type TestState = { todos: Array<{ text: string; done: boolean }>; owner?: string; params: Record<string, string>; count: number };
 
 describe('LiveState', () => {
   let url: string;
   const opened: LiveState[] = [];
   const open = (topic: string, params: object = {}) => {
-    const liveState = new LiveState({ url, topic, params });
+    const liveState = new LiveState<TestState>({ url, topic, params });
     opened.push(liveState);
     return liveState;
   };
@@ -19,7 +22,7 @@ describe('LiveState', () => {
   it('joins once for two connect() calls, and receives the state', async () => {
     const topic = uniqueTopic('todo');
     const liveState = open(topic, { owner: 'ann' });
-    const changed = nextEvent<LiveStateChange>(liveState, 'livestate-change');
+    const changed = nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change');
     liveState.connect();
     liveState.connect();
     const { detail } = await changed;
@@ -33,7 +36,7 @@ describe('LiveState', () => {
     const [a, b, c] = [open(topic), open(topic), open(uniqueTopic('todo'))];
     a.connect();
     await nextEvent(a, 'livestate-change');
-    const bState = nextEvent<LiveStateChange>(b, 'livestate-change');
+    const bState = nextEvent<LiveStateChange<TestState>>(b, 'livestate-change');
     b.connect();
     c.connect();
     expect((await bState).detail.state).to.deep.equal({ todos: [] });
@@ -41,7 +44,7 @@ describe('LiveState', () => {
     expect(a.channel).to.equal(b.channel);
     expect(await joinCount(topic)).to.equal(1);
     b.disconnect();
-    const patched = nextEvent<LiveStateChange>(a, 'livestate-change', ({ version }) => version === 1);
+    const patched = nextEvent<LiveStateChange<TestState>>(a, 'livestate-change', ({ version }) => version === 1);
     a.pushEvent('addTodo', { todo: 'still joined' });
     expect((await patched).detail.state.todos).to.have.length(1);
   });
@@ -49,7 +52,7 @@ describe('LiveState', () => {
   it('shares a channel only when the params are equal; other params get a socket of their own', async () => {
     const topic = uniqueTopic('params');
     const [foo, sameAsFoo, bar] = [open(topic, { api_key: 'foo', n: { a: 1, b: 2 } }), open(topic, { n: { b: 2, a: 1 }, api_key: 'foo' }), open(topic, { api_key: 'bar' })];
-    const states = [foo, sameAsFoo, bar].map((liveState) => nextEvent<LiveStateChange>(liveState, 'livestate-change'));
+    const states = [foo, sameAsFoo, bar].map((liveState) => nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change'));
     for (const liveState of [foo, sameAsFoo, bar]) liveState.connect();
     const keys = (await Promise.all(states)).map((event) => event.detail.state.params.api_key);
     expect(keys).to.deep.equal(['foo', 'foo', 'bar']);
@@ -68,10 +71,10 @@ describe('LiveState', () => {
     liveState.connect();
     await nextEvent(liveState, 'livestate-change');
     liveState.pushEvent('addTodo', { todo: 'first' });
-    const first = (await nextEvent<LiveStateChange>(liveState, 'livestate-change')).detail.state;
+    const first = (await nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change')).detail.state;
     const patch = nextEvent(liveState, 'livestate-patch');
     liveState.pushEvent('addTodo', { todo: 'second' });
-    const { detail } = await nextEvent<LiveStateChange>(liveState, 'livestate-change');
+    const { detail } = await nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change');
     expect((await patch).detail).to.deep.equal({
       patch: [{ op: 'add', path: '/todos/1', value: { text: 'second', done: false } }],
       version: 2,
@@ -90,7 +93,7 @@ describe('LiveState', () => {
     const events: string[] = [];
     liveState.addEventListener('livestate-patch', () => events.push('patch'));
     liveState.addEventListener('livestate-change', () => events.push('change'));
-    const refreshed = nextEvent<LiveStateChange>(liveState, 'livestate-change');
+    const refreshed = nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change');
     liveState.pushEvent('addTodo', { todo: 'after a gap' });
     const { detail } = await refreshed;
     expect(events).to.deep.equal(['patch', 'change']);
@@ -103,7 +106,7 @@ describe('LiveState', () => {
     await nextEvent(liveState, 'livestate-change');
     const versions: number[] = [];
     liveState.addEventListener('livestate-change', (event) => versions.push((event as CustomEvent).detail.version));
-    const wrapped = nextEvent<LiveStateChange>(liveState, 'livestate-change', ({ state }) => state.todos.length === 3);
+    const wrapped = nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change', ({ state }) => state.todos.length === 3);
     for (const todo of ['a', 'b', 'c']) liveState.pushEvent('addTodo', { todo });
     expect((await wrapped).detail.version).to.equal(0);
     expect(versions).to.deep.equal([1, 2, 0]);
@@ -128,6 +131,30 @@ describe('LiveState', () => {
     liveState.pushEvent('ignored');
     await nextEvent(liveState, 'livestate-change', ({ state }) => state.count === 3);
     expect(calls).to.equal(0);
+  });
+
+  it('reports a missing url or topic as livestate-error (config error) instead of throwing', async () => {
+    const liveState = open('');
+    const error = nextEvent<LiveStateError>(liveState, 'livestate-error');
+    liveState.connect();
+    expect((await error).detail).to.deep.equal({ type: 'config error', message: `LiveState needs a url and a topic (got url "${url}", topic "")` });
+    expect(liveState.channel).to.equal(undefined);
+  });
+
+  it('types its events and state: livestate-* from LiveStateEventMap, server events by the detail named', async () => {
+    const liveState = new LiveState<{ todos: Array<{ text: string }> }>({ url, topic: uniqueTopic('todo') });
+    opened.push(liveState);
+    const texts: string[][] = [];
+    liveState.addEventListener('livestate-change', (event) => texts.push(event.detail.state.todos.map((todo) => todo.text)));
+    // @ts-expect-error: the state has no `count`
+    liveState.addEventListener('livestate-change', (event) => event.detail.state.count);
+    liveState.addEventListener('livestate-error', (event) => event.detail.message.toUpperCase());
+    const added = new Promise<string>((resolve) => liveState.addEventListener<{ text: string }>('todo-added', (event) => resolve(event.detail.text)));
+    liveState.connect();
+    liveState.pushEvent('addTodo', { todo: 'typed' });
+    expect(await added).to.equal('typed');
+    await until(() => texts.length === 2);
+    expect(texts).to.deep.equal([[], ['typed']]);
   });
 
   it('reports a join refusal as livestate-error with the reason as its message', async () => {
@@ -157,7 +184,7 @@ describe('LiveState', () => {
     await disconnected;
     expect(liveState.connected).to.equal(false);
     const reconnected = nextEvent(liveState, 'livestate-connect');
-    const state = nextEvent<LiveStateChange>(liveState, 'livestate-change');
+    const state = nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change');
     await server('start');
     await reconnected;
     expect(liveState.connected).to.equal(true);

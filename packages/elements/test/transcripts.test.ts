@@ -112,7 +112,7 @@ describe('LiveState against recorded frames of other servers', () => {
       { state: { todos: ['safe'] }, version: 1 },
     ]);
     expect(Object.getPrototypeOf(liveState.state)).to.equal(Object.prototype);
-    expect(liveState.state.isAdmin).to.equal(undefined);
+    expect(liveState.state!.isAdmin).to.equal(undefined);
     expect(await outcome()).to.deep.equal({ done: true, errors: [] });
   });
 });
