@@ -1,6 +1,6 @@
 export { LiveState } from './live-state.js';
 export type { LiveStateConfig } from './live-state.js';
-export type { LiveStateChange, LiveStateError, LiveStatePatch } from './events.js';
+export type { LiveStateChange, LiveStateError, LiveStateEventMap, LiveStatePatch, ServerEventListener } from './events.js';
 export {
   connectElement,
   connectProperty,
