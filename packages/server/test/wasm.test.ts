@@ -346,6 +346,36 @@ describe('WebAssembly handlers', () => {
     }
   });
 
+  it('warns at load when a module exports no init', async () => {
+    const noInit = await load('no-init');
+    assert.deepEqual([...noInit.events], ['touch']);
+    assert.ok(logger.lines.includes('warn [no-init.wasm] exports no "init" function: every join will get an error instead of a state'));
+  });
+
+  it('warns once when a module without livestate_envelope returns the envelope shape, and keeps the old result', async () => {
+    const strayServer = await startServer({ logger, routes: [{ topic: 'stray', handler: await load('stray-envelope') }] });
+    try {
+      const client = await RawClient.connect(strayServer.url);
+      clients.push(client);
+      const joinRef = client.join('stray');
+      await client.nextEvent('state:change');
+      for (const version of [1, 2]) {
+        client.send([joinRef, client.ref(), 'stray', 'lvs_evt:bump', {}]);
+        assert.equal((await client.nextEvent('state:patch'))[4].version, version);
+      }
+      client.send([joinRef, client.ref(), 'stray', 'lvs_refresh', {}]);
+      const [, , , , { state }] = await client.nextEvent('state:change');
+      assert.deepEqual(state, { state: { count: 1 }, events: [{ name: 'bumped', detail: {} }] }, 'the whole output is the state, as before');
+      const warnings = logger.lines.filter((line) => line.includes('[stray-envelope.wasm]') && line.includes('livestate_envelope'));
+      assert.deepEqual(warnings, [
+        'warn [stray-envelope.wasm] "bump" returned {"state", "events"} but the module does not export livestate_envelope, ' +
+          'so the whole object became the state and no reply events were sent: export livestate_envelope to opt in',
+      ]);
+    } finally {
+      await strayServer.close();
+    }
+  });
+
   it('refuses a file that is not a WebAssembly module, with the reason', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'livestate-bad-'));
     await writeFile(join(dir, 'bad.wasm'), 'hello');

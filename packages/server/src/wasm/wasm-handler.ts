@@ -59,6 +59,9 @@ interface CompiledModule {
   hasInit: boolean;
   /** The module returns `{state, events}` from events: it exports `livestate_envelope`. */
   envelope: boolean;
+  logger: Logger;
+  /** It returned the envelope shape without exporting `livestate_envelope`, and was warned about it. */
+  warnedStrayEnvelope?: boolean;
 }
 
 /** Loads a module as a LiveState handler; refuses, with the reason, a file that is not a usable module. */
@@ -119,6 +122,9 @@ export class WasmHandler implements LiveStateHandler {
       throw new Error(`${this.path} exports no memory named "memory": it is not an Extism plugin`);
     }
     const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
+    const logger = prefixed(this.logger, `[${basename(this.path)}] `);
+    const hasInit = exports.some((entry) => entry.kind === 'function' && entry.name === 'init');
+    if (!hasInit) logger.warn('exports no "init" function: every join will get an error instead of a state');
     const moduleId = this.pool.load(
       module,
       {
@@ -126,14 +132,15 @@ export class WasmHandler implements LiveStateHandler {
         recycleBytes: recycleMiB * 1024 * 1024,
         maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       },
-      prefixed(this.logger, `[${basename(this.path)}] `),
+      logger,
     );
     const previous = this.compiled;
     this.compiled = {
       moduleId,
       events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
-      hasInit: exports.some((entry) => entry.kind === 'function' && entry.name === 'init'),
+      hasInit,
       envelope: exports.some((entry) => entry.name === 'livestate_envelope'),
+      logger,
     };
     if (previous) this.pool.retire(previous.moduleId);
   }
@@ -167,7 +174,15 @@ export class WasmHandler implements LiveStateHandler {
     const compiled = this.current();
     if (!compiled.events.has(name)) throw new UnknownEventError(name);
     const output = this.parse(await this.call(compiled, name, JSON.stringify([payload, state]), context.topic), name);
-    return compiled.envelope ? openEnvelope(output, name) : (output as State);
+    if (compiled.envelope) return openEnvelope(output, name);
+    if (!compiled.warnedStrayEnvelope && looksLikeEnvelope(output)) {
+      compiled.warnedStrayEnvelope = true;
+      compiled.logger.warn(
+        `"${name}" returned {"state", "events"} but the module does not export livestate_envelope, ` +
+          'so the whole object became the state and no reply events were sent: export livestate_envelope to opt in',
+      );
+    }
+    return output as State;
   }
 
   private async reload(): Promise<void> {
@@ -203,6 +218,13 @@ export class WasmHandler implements LiveStateHandler {
       throw new Error(`the handler for "${name}" returned invalid JSON: ${(error as Error).message}`);
     }
   }
+}
+
+/** Exactly the keys of the envelope, with an array of events: what a module that forgot to opt in returns. */
+function looksLikeEnvelope(output: unknown): boolean {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return false;
+  const keys = Object.keys(output);
+  return keys.length === 2 && 'state' in output && 'events' in output && Array.isArray(output.events);
 }
 
 function openEnvelope(output: unknown, name: string): Reply {
