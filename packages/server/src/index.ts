@@ -22,9 +22,10 @@ export type { WasmHandlerOptions } from './wasm/wasm-handler.js';
 export { GuestPool, GuestCallError } from './wasm/guest-pool.js';
 export { InvalidModuleError, rewriteModule } from './wasm/module-rewriter.js';
 export type { RewriteOptions } from './wasm/module-rewriter.js';
-export { MemoryStorage, SqliteStorage, StorageConflictError, DEFAULT_PATCH_WINDOW } from './storage/index.js';
+export { MemoryStorage, RedisStorage, SqliteStorage, StorageConflictError, DEFAULT_PATCH_WINDOW } from './storage/index.js';
 export type {
   MemoryStorageOptions,
+  RedisStorageOptions,
   Position,
   SqliteStorageOptions,
   Storage,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectRedis, FencedWriteError, RedisTopicStore, TopicKeys, TopicLease, type RedisClient } from '@livestate/server/cluster';
+import { RedisStorage, StorageConflictError, type State } from '@livestate/server';
+import { connectRedis, FencedWriteError, TopicKeys, TopicLease, type RedisClient } from '@livestate/server/cluster';
 import { quietLogger } from './support/clients.js';
 import { RedisServer } from './support/redis-server.js';
 import { waitUntil } from './support/wait-until.js';
@@ -49,41 +50,35 @@ describe('cluster building blocks on a real redis-server', () => {
     assert.equal(await a.renew(1), false);
   });
 
-  it('stores an update only from the lease holder at the stored version, and publishes it in the same step', async () => {
+  it('stores a fenced update only from the lease holder, and publishes it in the same step', async () => {
     const keys = keysOf();
-    const store = new RedisTopicStore(client, keys, 3);
+    const topic = keys.topic;
+    const storage = new RedisStorage({ client, prefix: 'test:' });
     const a = new TopicLease(client, keys, 'node-a', 60_000);
     assert.equal(await a.acquire(), 1);
-    await store.commit({ owner: 'node-a/1', previousSeq: -1, seq: 0, stateJson: '{"n":0}', epoch: 'e1' });
-    assert.deepEqual(await store.load(), { stateJson: '{"n":0}', seq: 0, epoch: 'e1' });
+    const update = (version: number, state: State) =>
+      ({ epoch: 'e1', version, state, follows: { epoch: 'e1', version: version - 1 }, patch: `[${version}]` }) as const;
+    await storage.append(topic, { epoch: 'e1', version: 0, state: { n: 0 }, follows: null, patch: '[]' }, { owner: 'node-a/1' });
 
     const subscriber = client.duplicate();
     await subscriber.connect();
     const published: string[] = [];
     await subscriber.subscribe(keys.updates, (message) => published.push(message));
-    for (let seq = 1; seq <= 5; seq++) {
-      await store.commit({ owner: 'node-a/1', previousSeq: seq - 1, seq, stateJson: `{"n":${seq}}`, epoch: 'e1', patchJson: `{"v":${seq}}`, update: `u${seq}` });
+    for (let version = 1; version <= 3; version++) {
+      await storage.append(topic, update(version, { n: version }), { owner: 'node-a/1', publish: `u${version}` });
     }
-    await waitUntil(() => published.length === 5, 'five updates');
-    assert.deepEqual(published, ['u1', 'u2', 'u3', 'u4', 'u5']);
+    await assert.rejects(storage.append(topic, update(2, { n: -1 }), { owner: 'node-a/1', publish: 'not stored' }), StorageConflictError);
+    await waitUntil(() => published.length === 3, 'three updates');
+    await subscriber.publish(keys.updates, 'end');
+    await waitUntil(() => published.at(-1) === 'end', 'the end marker');
+    assert.deepEqual(published, ['u1', 'u2', 'u3', 'end'], 'a refused write publishes nothing');
     await subscriber.close();
-
-    await assert.rejects(
-      store.commit({ owner: 'node-a/1', previousSeq: 3, seq: 4, stateJson: '{"n":-1}', epoch: 'e1' }),
-      (error: Error) => error instanceof FencedWriteError && /stored state is at 5, not 3/.test(error.message),
-    );
-    assert.deepEqual(await store.patchesAfter(3, 5), ['{"v":4}', '{"v":5}']);
-    assert.deepEqual(await store.patchesAfter(5, 5), []);
-    assert.equal(await store.patchesAfter(1, 5), undefined, 'the log keeps the latest 3 only');
 
     assert.equal(await a.release(1), true);
     const b = new TopicLease(client, keys, 'node-b', 60_000);
     assert.equal(await b.acquire(), 2);
-    await assert.rejects(
-      store.commit({ owner: 'node-a/1', previousSeq: 5, seq: 6, stateJson: '{"stale":true}', epoch: 'e1' }),
-      (error: Error) => error instanceof FencedWriteError && /no longer held/.test(error.message),
-      'a former owner is fenced off',
-    );
-    assert.deepEqual(await store.load(), { stateJson: '{"n":5}', seq: 5, epoch: 'e1' });
+    await assert.rejects(storage.append(topic, update(4, { stale: true }), { owner: 'node-a/1' }), FencedWriteError, 'a former owner is fenced off');
+    await storage.append(topic, update(4, { n: 4 }), { owner: 'node-b/2' });
+    assert.deepEqual(await storage.load(topic), { epoch: 'e1', version: 4, state: { n: 4 } });
   });
 });

@@ -3,10 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { MemoryStorage, SqliteStorage, StorageConflictError, type State, type Storage, type Update } from '@livestate/server';
+import { MemoryStorage, RedisStorage, SqliteStorage, StorageConflictError, type State, type Storage, type Update } from '@livestate/server';
+import { RedisServer } from './support/redis-server.js';
 
 const directory = await mkdtemp(join(tmpdir(), 'livestate-storage-'));
-after(() => rm(directory, { recursive: true, force: true }));
+const redis = await RedisServer.start();
+after(() => Promise.all([rm(directory, { recursive: true, force: true }), redis.close()]));
 let files = 0;
 const newFile = () => join(directory, `${++files}.db`);
 
@@ -33,6 +35,8 @@ async function appendRun(storage: Storage, topic: string, count: number, wrapAft
 const implementations: Array<[string, (window?: number) => Storage]> = [
   ['MemoryStorage', (patchWindow) => new MemoryStorage({ patchWindow })],
   ['SqliteStorage', (patchWindow) => new SqliteStorage(newFile(), { patchWindow })],
+  // Each storage a prefix of its own in one redis-server, as deployments sharing a Redis would have.
+  ['RedisStorage', (patchWindow) => new RedisStorage({ url: redis.url, prefix: `test${++files}:`, patchWindow })],
 ];
 
 for (const [name, create] of implementations) {

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Route, Router } from '../channels/route.js';
 import type { Logger } from '../logger.js';
 import { errorMessage } from '../state/handler-result.js';
+import { RedisStorage } from '../storage/redis-storage.js';
+import { DEFAULT_PATCH_WINDOW } from '../storage/storage.js';
 import { ClusterTopic, type ForwardContext } from './cluster-topic.js';
 import { decodeMessage, encodeMessage, type Answer, type NodeMessage, type Request, type Update } from './messages.js';
 import { createNodeId } from './node-id.js';
 import { OwnedTopic, type OwnerContext } from './owned-topic.js';
 import { connectRedis, redact, type RedisClient } from './redis-client.js';
-import { RedisTopicStore } from './redis-topic-store.js';
 import { nodeChannel, TopicKeys } from './topic-keys.js';
 import { TopicLease } from './topic-lease.js';
 
@@ -21,8 +22,8 @@ export interface ClusterOptions {
   leaseSeconds?: number;
   /** Starts every Redis key and channel name, to share one Redis between deployments. Default `livestate:`. */
   prefix?: string;
-  /** Patches kept per topic so a reconnecting client can resume with patches only. Default 1000. */
-  patchLogSize?: number;
+  /** Patches kept per topic so a reconnecting client can resume with patches only. Default 128. */
+  patchWindow?: number;
   /** This node's name in logs and in Redis. Default: host, pid and a random suffix. */
   nodeId?: string;
 }
@@ -39,7 +40,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   readonly nodeId: string;
   private readonly prefix: string;
   private readonly leaseMs: number;
-  private readonly patchLogSize: number;
+  private readonly storage: RedisStorage;
   private readonly owned = new Map<string, OwnedTopic>();
   private readonly topics = new Map<string, ClusterTopic>();
   private readonly owners = new Map<string, string>();
@@ -58,7 +59,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     this.nodeId = options.nodeId ?? createNodeId();
     this.prefix = options.prefix ?? 'livestate:';
     this.leaseMs = Math.round((options.leaseSeconds ?? 5) * 1000);
-    this.patchLogSize = options.patchLogSize ?? 1000;
+    this.storage = new RedisStorage({ client: redis, prefix: this.prefix, patchWindow: options.patchWindow ?? DEFAULT_PATCH_WINDOW });
   }
 
   static async start(options: ClusterOptions, router: Router, logger: Logger): Promise<ClusterNode> {
@@ -150,7 +151,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     let owner = (await lease.holder())?.nodeId;
     if (owner === undefined && !this.closing) {
       const token = await lease.acquire();
-      if (token !== undefined) owner = await this.take(topic, keys, lease, token);
+      if (token !== undefined) owner = await this.take(topic, lease, token);
       else owner = (await lease.holder())?.nodeId;
     }
     if (owner === undefined) throw new Error(`topic "${topic}" has no owner`);
@@ -158,11 +159,10 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     return owner;
   }
 
-  private async take(topic: string, keys: TopicKeys, lease: TopicLease, token: number): Promise<string> {
+  private async take(topic: string, lease: TopicLease, token: number): Promise<string> {
     const route = this.routeOf(topic);
-    const store = new RedisTopicStore(this.redis, keys, this.patchLogSize);
     try {
-      this.owned.set(topic, new OwnedTopic(this, topic, route, token, store, await store.load()));
+      this.owned.set(topic, new OwnedTopic(this, topic, route, token, this.storage, await this.storage.load(topic)));
     } catch (error) {
       await lease.release(token).catch(() => undefined);
       throw error;

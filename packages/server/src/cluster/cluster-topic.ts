@@ -19,8 +19,8 @@ export interface ForwardContext {
 
 interface LocalMember {
   params: Payload;
-  /** The sequence number of the last state or patch this member got; `undefined` while it waits for a state. */
-  seq: number | undefined;
+  /** Where the last state or patch this member got left it; `undefined` while it waits for a state. */
+  at: Position | undefined;
 }
 
 interface Pending {
@@ -52,7 +52,7 @@ export class ClusterTopic implements TopicState {
   ) {}
 
   async join(member: Member, params: Payload, resume?: Position): Promise<void> {
-    this.members.set(member, { params, seq: undefined });
+    this.members.set(member, { params, at: undefined });
     await this.request(member, { kind: 'join', params, ...(resume ? { resume } : {}) });
   }
 
@@ -92,8 +92,8 @@ export class ClusterTopic implements TopicState {
       }
     }
     for (const [member, local] of this.members) {
-      if (local.seq === undefined) continue;
-      local.seq = undefined;
+      if (local.at === undefined) continue;
+      local.at = undefined;
       void this.request(member, { kind: 'join', params: local.params });
     }
   }
@@ -112,14 +112,15 @@ export class ClusterTopic implements TopicState {
         for (const event of update.events ?? []) pending.member.push(event.name, event.detail ?? {});
       }
     }
+    // Updates and answers leave the owner in one order and arrive in it: an update that does not
+    // follow a member's position means something was missed, and the whole state is the safe answer.
     for (const [member, local] of this.members) {
-      if (local.seq === undefined || update.seq <= local.seq) continue;
-      if (update.seq === local.seq + 1) {
+      if (local.at === undefined) continue;
+      if (local.at.epoch === update.epoch && local.at.version === update.follows) {
         member.pushEncoded('state:patch', body);
-        local.seq = update.seq;
+        local.at = { epoch: update.epoch, version: update.version };
       } else {
-        // A gap: some update never arrived here. The whole state is the only safe answer.
-        local.seq = undefined;
+        local.at = undefined;
         void this.request(member, { kind: 'join', params: local.params });
       }
     }
@@ -133,14 +134,14 @@ export class ClusterTopic implements TopicState {
     switch (answer.kind) {
       case 'state':
         if (local) {
-          local.seq = answer.seq;
+          local.at = { epoch: answer.epoch, version: answer.version };
           pending.member.pushEncoded('state:change', body);
         }
         break;
       case 'patches':
         if (local) {
           for (const patch of body.split('\n')) if (patch !== '') pending.member.pushEncoded('state:patch', patch);
-          local.seq = answer.seq;
+          local.at = { epoch: answer.epoch, version: answer.version };
         }
         break;
       case 'failed':
@@ -151,7 +152,7 @@ export class ClusterTopic implements TopicState {
         else void this.dispatch(pending);
         return;
     }
-    this.settle(pending, { ok: true, version: answer.seq });
+    this.settle(pending, { ok: true, version: answer.version });
   }
 
   private request(member: Member, request: Pick<Request, 'kind'> & Partial<Request>): Promise<EventOutcome> {

@@ -2,8 +2,7 @@
 // that inspect or operate a cluster's Redis (and for the tests that drive them directly).
 export type { ClusterOptions } from './cluster-node.js';
 export { connectRedis, type RedisClient } from './redis-client.js';
-export { FencedWriteError, RedisTopicStore } from './redis-topic-store.js';
-export type { Commit, StoredTopic } from './redis-topic-store.js';
+export { FencedWriteError, type Fence } from '../storage/redis-storage.js';
 export { TopicKeys } from './topic-keys.js';
 export { TopicLease } from './topic-lease.js';
 export type { LeaseHolder } from './topic-lease.js';

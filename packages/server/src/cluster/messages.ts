@@ -17,8 +17,8 @@ export type Request = Addressed & { from: string; socket: SocketInfo } & (
 /** The owner's answer to one request, on the requesting node's channel; the body carries encoded payloads. */
 export type Answer = Addressed &
   (
-    | { kind: 'state'; seq: number } // body: the `state:change` payload
-    | { kind: 'patches'; seq: number } // body: `state:patch` payloads, one a line
+    | ({ kind: 'state' } & Position) // body: the `state:change` payload
+    | ({ kind: 'patches' } & Position) // body: `state:patch` payloads, one a line
     | { kind: 'failed'; reason: string; event?: string }
     /** This node does not own the topic (any more): ask whoever does. */
     | { kind: 'moved' }
@@ -26,7 +26,16 @@ export type Answer = Addressed &
 
 /** Published once per committed update on the topic's channel, for every node; the body is the `state:patch` payload. */
 export type Update =
-  | { kind: 'update'; seq: number; version: number; from?: string; req?: string; events?: readonly ReplyEvent[] }
+  | {
+      kind: 'update';
+      epoch: string;
+      version: number;
+      /** The version this update follows: a node that holds another one missed something. */
+      follows: number;
+      from?: string;
+      req?: string;
+      events?: readonly ReplyEvent[];
+    }
   /** The owner gave the topic up (shutdown): the next request goes to whoever takes it. */
   | { kind: 'released' };
 

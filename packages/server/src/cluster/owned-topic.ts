@@ -3,13 +3,13 @@ import type { State } from '../handler.js';
 import type { Logger } from '../logger.js';
 import { deepFreeze } from '../state/deep-freeze.js';
 import { diff } from '../state/diff.js';
-import { errorMessage, eventResult, initialState } from '../state/handler-result.js';
-import type { JsonObject } from '../state/json.js';
 import { newEpoch } from '../state/epoch.js';
+import { errorMessage, eventResult, initialState } from '../state/handler-result.js';
 import { patchPayload } from '../state/state-store.js';
 import { TaskQueue } from '../state/task-queue.js';
+import { FencedWriteError, type RedisStorage } from '../storage/redis-storage.js';
+import { StorageConflictError, type StoredState, type Update } from '../storage/storage.js';
 import { encodeMessage, type Answer, type Request } from './messages.js';
-import { FencedWriteError, type Commit, type RedisTopicStore, type StoredTopic } from './redis-topic-store.js';
 
 /** What an owned topic needs from its node. */
 export interface OwnerContext {
@@ -23,6 +23,8 @@ export interface OwnerContext {
 
 type JoinRequest = Extract<Request, { kind: 'join' }>;
 type EventRequest = Extract<Request, { kind: 'event' }>;
+/** An answer before it is addressed, one member of the union at a time. */
+type Unaddressed<T> = T extends unknown ? Omit<T, 'topic' | 'req'> : never;
 
 /**
  * A topic this node owns: the only place its handler runs. Requests from every node are
@@ -31,7 +33,7 @@ type EventRequest = Extract<Request, { kind: 'event' }>;
  */
 export class OwnedTopic {
   private state: State | undefined;
-  private seq: number;
+  private version: number;
   private epoch: string;
   private readonly queue = new TaskQueue();
 
@@ -40,11 +42,11 @@ export class OwnedTopic {
     readonly topic: string,
     private readonly route: Route,
     readonly token: number,
-    private readonly storage: RedisTopicStore,
-    stored: StoredTopic | undefined,
+    private readonly storage: RedisStorage,
+    stored: StoredState | undefined,
   ) {
-    this.state = stored && deepFreeze(JSON.parse(stored.stateJson) as JsonObject);
-    this.seq = stored?.seq ?? -1;
+    this.state = stored && deepFreeze(stored.state);
+    this.version = stored?.version ?? 0;
     this.epoch = stored?.epoch ?? '';
   }
 
@@ -62,23 +64,19 @@ export class OwnedTopic {
     return this.queue.run(() => undefined);
   }
 
-  private version(seq: number): number {
-    return seq % (this.route.maxVersion + 1);
-  }
-
   private async join(request: JoinRequest): Promise<void> {
     if (this.state === undefined && !(await this.initialize(request))) return;
+    const position = { epoch: this.epoch, version: this.version };
     const { resume } = request;
-    if (resume && resume.epoch === this.epoch) {
-      const behind = (this.version(this.seq) - resume.version + this.route.maxVersion + 1) % (this.route.maxVersion + 1);
-      const patches = await this.storage.patchesAfter(this.seq - behind, this.seq).catch(() => undefined);
+    if (resume?.epoch === this.epoch) {
+      const patches = await this.storage.patchesAfter(this.topic, resume).catch(() => undefined);
       if (patches) {
-        await this.answer(request, { kind: 'patches', seq: this.seq }, patches.join('\n'));
+        const body = patches.map(({ patch, version }) => patchPayload(patch, version)).join('\n');
+        await this.answer(request, { kind: 'patches', ...position }, body);
         return;
       }
     }
-    const change = JSON.stringify({ state: this.state, version: this.version(this.seq), epoch: this.epoch });
-    await this.answer(request, { kind: 'state', seq: this.seq }, change);
+    await this.answer(request, { kind: 'state', ...position }, JSON.stringify({ state: this.state, ...position }));
   }
 
   /** Runs `init` and stores the first state; `false` (the requester told why) when either fails. */
@@ -91,9 +89,9 @@ export class OwnedTopic {
       return false;
     }
     const epoch = newEpoch();
-    if (!(await this.store(request, { previousSeq: this.seq, seq: 0, stateJson: JSON.stringify(state), epoch }))) return false;
+    if (!(await this.store(request, { state, version: 0, epoch, follows: null, patch: '[]' }))) return false;
     this.state = state;
-    this.seq = 0;
+    this.version = 0;
     this.epoch = epoch;
     return true;
   }
@@ -113,25 +111,26 @@ export class OwnedTopic {
       await this.answer(request, { kind: 'failed', event: name, reason: errorMessage(error) });
       return;
     }
-    const seq = this.seq + 1;
-    const version = this.version(seq);
-    const patchJson = patchPayload(JSON.stringify(diff(this.state, next)), version);
+    const { epoch } = this;
+    const follows = this.version;
+    const version = follows >= this.route.maxVersion ? 0 : follows + 1;
+    const patch = JSON.stringify(diff(this.state, next));
     const update = encodeMessage(
-      { kind: 'update', seq, version, from: request.from, req: request.req, ...(events.length > 0 ? { events } : {}) },
-      patchJson,
+      { kind: 'update', epoch, version, follows, from: request.from, req: request.req, ...(events.length > 0 ? { events } : {}) },
+      patchPayload(patch, version),
     );
-    if (!(await this.store(request, { previousSeq: this.seq, seq, stateJson: JSON.stringify(next), epoch: this.epoch, patchJson, update }))) return;
+    if (!(await this.store(request, { state: next, version, epoch, follows: { epoch, version: follows }, patch }, update))) return;
     this.state = next;
-    this.seq = seq;
+    this.version = version;
   }
 
-  /** Commits to Redis; on failure answers the requester (`moved` when fenced off) and returns `false`. */
-  private async store(request: Request, commit: Omit<Commit, 'owner'>): Promise<boolean> {
+  /** Commits to Redis, publishing `update` in the same step; on failure answers the requester (`moved` when fenced off). */
+  private async store(request: Request, commit: Update, update?: string): Promise<boolean> {
     try {
-      await this.storage.commit({ owner: this.owner, ...commit });
+      await this.storage.append(this.topic, commit, { owner: this.owner, ...(update ? { publish: update } : {}) });
       return true;
     } catch (error) {
-      if (error instanceof FencedWriteError) {
+      if (error instanceof FencedWriteError || error instanceof StorageConflictError) {
         this.context.logger.warn(`cluster: ${error.message}; giving the topic up`);
         this.context.lost(this.topic);
         await this.answer(request, { kind: 'moved' });
@@ -144,7 +143,7 @@ export class OwnedTopic {
     }
   }
 
-  private async answer(request: Request, answer: Omit<Answer, 'topic' | 'req'> & Partial<Answer>, body?: string): Promise<void> {
+  private async answer(request: Request, answer: Unaddressed<Answer>, body?: string): Promise<void> {
     try {
       await this.context.answer(request.from, { ...answer, topic: this.topic, req: request.req } as Answer, body);
     } catch (error) {
