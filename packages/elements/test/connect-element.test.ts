@@ -55,6 +55,21 @@ describe('connectElement', () => {
     liveState.disconnect();
   });
 
+  it('is idempotent: connecting an element twice sends each event once', async () => {
+    const options = { url, topic: uniqueTopic('echo'), properties: ['count', 'last'], events: { send: ['ping'] } };
+    const undo = connectElement(el, options);
+    expect(connectElement(el, options), 'the options form again').to.equal(undo);
+    await until(() => el.count === 0);
+    expect(connectElement(el.liveState, el, options), 'the same LiveState again').to.equal(undo);
+    el.dispatchEvent(new CustomEvent('ping'));
+    el.liveState.pushEvent('done');
+    await until(() => el.last?.name === 'done');
+    expect(el.count).to.equal(2, 'one ping and one done');
+    undo();
+    undo();
+    expect(el.liveState).to.equal(undefined);
+  });
+
   it('returns a function that removes every listener it added and disconnects what it created', async () => {
     const undo = connectElement(el, { url, topic: uniqueTopic('echo'), properties: ['count'], events: { send: ['ping'], receive: ['received'] } });
     await until(() => el.count === 0);
