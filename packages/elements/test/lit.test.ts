@@ -42,6 +42,17 @@ class JoinParams extends LitElement {
   @liveStateProperty('params.api_key') accessor result: string | undefined;
 }
 
+/** `@liveStateProperty()` with `@property()`, in both orders: the attribute still sets the property. */
+@customElement('ordered-properties')
+@liveState({})
+class OrderedProperties extends LitElement {
+  @property() @liveStateConfig('url') accessor url = '';
+  @property() @liveStateConfig('topic') accessor topic = '';
+  @property({ attribute: 'label-a' }) @liveStateProperty('label') accessor labelA = '';
+  @liveStateProperty('label') @property({ attribute: 'label-b' }) accessor labelB = '';
+  declare liveStateController: LiveStateController;
+}
+
 class MixedTodos extends LiveStateMixin(LitElement, { properties: ['todos'] }) {
   declare todos: Array<{ text: string }> | undefined;
   override render() {
@@ -116,6 +127,33 @@ describe('Lit integration', () => {
     expect([foo.result, bar.result]).to.deep.equal(['foo', 'bar']);
   });
 
+  it('@liveStateProperty() with @property(), in either order, keeps the attribute binding', async () => {
+    const el = mount<OrderedProperties>(`<ordered-properties label-a="a" label-b="b"></ordered-properties>`);
+    expect([el.labelA, el.labelB]).to.deep.equal(['a', 'b']);
+    el.url = url;
+    el.topic = uniqueTopic('echo');
+    await until(() => el.labelA === 'echo' && el.labelB === 'echo');
+    el.setAttribute('label-a', 'from attribute a');
+    el.setAttribute('label-b', 'from attribute b');
+    expect([el.labelA, el.labelB]).to.deep.equal(['from attribute a', 'from attribute b']);
+  });
+
+  it('waits for its url and topic: reports a config error, then connects when the attributes come', async () => {
+    const el = document.createElement('decorated-todos') as DecoratedTodos;
+    const errors: unknown[] = [];
+    el.addEventListener('livestate-error', (event) => errors.push(event.detail));
+    added.push(document.body.appendChild(el));
+    await el.updateComplete;
+    expect(errors).to.deep.equal([{ type: 'config error', message: 'LiveState needs a url and a topic (got url "", topic "")' }]);
+    expect(el.liveStateController.error).to.deep.equal(errors[0]);
+    el.setAttribute('url', url);
+    await el.updateComplete;
+    expect(errors, 'reported once while it waits').to.have.length(1);
+    el.setAttribute('topic', uniqueTopic('todo'));
+    await until(() => el.liveStateController.connected);
+    expect(el.liveStateController.error).to.equal(undefined);
+  });
+
   it('cleans up when the element leaves the document and reconnects when it comes back', async () => {
     const el = mount<DecoratedTodos>(`<decorated-todos url="${url}" topic="${uniqueTopic('todo')}"></decorated-todos>`);
     await until(() => el.liveStateController.connected);
@@ -155,18 +193,46 @@ describe('Lit integration', () => {
     expect(provider.liveStateController.connected).to.equal(true);
   });
 
+  /** A standard decorator context, as a compiler would pass it (Chromium cannot parse standard decorators yet). */
+  const standardContext = (kind: 'accessor' | 'field', name: string, initializers: Array<(this: object) => void>, metadata: object = {}) =>
+    ({
+      kind,
+      name,
+      static: false,
+      private: false,
+      access: { has: () => true, get: () => undefined, set: () => undefined },
+      addInitializer: (init: () => void) => initializers.push(init),
+      metadata,
+    }) as unknown as ClassAccessorDecoratorContext<LitElement, unknown>;
+
   it('works as a standard decorator too', async () => {
     const initializers: Array<(this: object) => void> = [];
-    const context = { kind: 'accessor', name: 'todos', addInitializer: (init: () => void) => initializers.push(init), metadata: {} };
     const accessor = { get: () => undefined, set: () => undefined };
-    const decorated = liveStateProperty('todos')(accessor, context);
+    const decorated = liveStateProperty('todos')(accessor, standardContext('accessor', 'todos', initializers));
     expect(decorated).to.have.property('set');
-    const configContext = { ...context, kind: 'field', name: 'endpoint' };
-    liveStateConfig('url')(undefined, configContext);
+    liveStateConfig('url')(undefined, standardContext('field', 'endpoint', initializers) as unknown as ClassFieldDecoratorContext);
     class Standard extends LitElement {}
     const instance = Object.create(Standard.prototype);
     initializers.forEach((init) => init.call(instance));
     const { metadataOf } = await import('../src/element-metadata.js');
     expect(metadataOf(Standard)).to.deep.equal({ properties: [{ name: 'todos', path: 'todos' }], config: { url: 'endpoint' } });
+  });
+
+  it('as a standard decorator with @property(), in either order, leaves the property its attribute', () => {
+    const declared = (metadata: object) =>
+      (globalThis as unknown as { litPropertyMetadata: WeakMap<object, Map<string, { attribute?: unknown; state?: boolean }>> }).litPropertyMetadata
+        .get(metadata)!
+        .get('apiKey');
+    const accessor = { get: () => undefined, set: () => undefined };
+    for (const liveFirst of [true, false]) {
+      const metadata = {};
+      const context = standardContext('accessor', 'apiKey', [], metadata);
+      type Decorator = (target: typeof accessor, context: ClassAccessorDecoratorContext<LitElement, unknown>) => unknown;
+      const [live, prop] = [liveStateProperty() as Decorator, property({ attribute: 'api-key' }) as Decorator];
+      const [inner, outer] = liveFirst ? [live, prop] : [prop, live];
+      outer((inner(accessor, context) ?? accessor) as typeof accessor, context);
+      expect(declared(metadata), liveFirst ? '@property() @liveStateProperty()' : '@liveStateProperty() @property()').to.include({ attribute: 'api-key' });
+      expect(declared(metadata)?.state).not.to.equal(true);
+    }
   });
 });

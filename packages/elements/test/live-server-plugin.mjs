@@ -23,6 +23,17 @@ const echo = {
     reply({ ...state, count: state.count + 1, last: { name, payload } }, { name: 'received', detail: { name, payload } }),
 };
 
+/** The original testbed's todo channel: a list of strings, and an add that takes the server 500 ms. */
+const slowTodos = defineHandler({
+  init: () => ({ todos: [] }),
+  events: {
+    addTodo: async ({ todo }, state) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return { todos: [...state.todos, todo] };
+    },
+  },
+});
+
 function routes(joins) {
   const counted = (handler) => ({
     ...handler,
@@ -35,6 +46,7 @@ function routes(joins) {
     { topic: 'todo:*', handler: counted(todos), scope: 'topic' },
     { topic: 'wrap:*', handler: todos, maxVersion: 2 },
     { topic: 'echo:*', handler: counted(echo) },
+    { topic: 'testbed:*', handler: slowTodos },
     { topic: 'params:*', handler: counted({ init: (_topic, params) => ({ params }) }) },
     { topic: 'private:*', handler: { ...todos, authorize: (_topic, params) => params.token === 'secret' || 'bad token' } },
   ];
