@@ -19,6 +19,7 @@ export { liveStateContext } from './context.js';
 export { applyPatch, PatchError } from './json-patch.js';
 export type { PatchOperation } from './json-patch.js';
 export { readPath } from './property-path.js';
+export { scriptSocketUrl, socketUrlFor } from './script-url.js';
 
 /** The original package's names, for code written against `phx-live-state`. */
 export type { LiveStateOptions as LiveStateDecoratorOptions } from './live-state-controller.js';

@@ -9,9 +9,13 @@ import {
   type ServerEventListener,
 } from './events.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
+import { scriptSocketUrl } from './script-url.js';
 
 export interface LiveStateConfig {
-  /** The socket URL, e.g. `ws://localhost:4000/socket`. */
+  /**
+   * The socket URL, e.g. `ws://localhost:4000/socket`. Default: the server the script-tag
+   * bundle came from ({@link scriptSocketUrl}), if this library was loaded by one.
+   */
   url?: string;
   /** The channel topic, e.g. `todo:all`. */
   topic?: string;
@@ -23,10 +27,13 @@ export interface LiveStateConfig {
 
 type Listener = EventListenerOrEventListenerObject;
 
+const urlOf = (config: LiveStateConfig): string | undefined => config.url || scriptSocketUrl;
+
 /** Why `config` cannot connect, or `undefined` when it can. */
-export function configProblem({ url, topic }: LiveStateConfig): string | undefined {
-  if (url && topic) return undefined;
-  return `LiveState needs a url and a topic (got url ${url === undefined ? 'undefined' : JSON.stringify(url)}, topic ${topic === undefined ? 'undefined' : JSON.stringify(topic)})`;
+export function configProblem(config: LiveStateConfig): string | undefined {
+  if (urlOf(config) && config.topic) return undefined;
+  const show = (value: string | undefined) => (value === undefined ? 'undefined' : JSON.stringify(value));
+  return `LiveState needs a url and a topic (got url ${show(config.url)}, topic ${show(config.topic)})`;
 }
 
 const messageOf = (error: unknown): string => {
@@ -84,8 +91,8 @@ export class LiveState<S extends object = Record<string, unknown>> implements Ev
     if (this.channel) return;
     const problem = configProblem(this.config);
     if (problem) return this.#emitError('config error', problem);
-    const { url, topic, params = {}, socketOptions } = this.config;
-    this.#lease = acquireChannel(url!, topic!, params, socketOptions);
+    const { topic, params = {}, socketOptions } = this.config;
+    this.#lease = acquireChannel(urlOf(this.config)!, topic!, params, socketOptions);
     const { channel, joined, socket } = this.#lease;
     this.channel = channel;
     this.socket = socket;

@@ -2,6 +2,8 @@
 // and lets them ask for its URL, count joins, and stop and restart it (to test
 // going offline and coming back). It also runs the scripted server that replays the
 // transcripts in fixtures/transcripts/ (frames of other servers, e.g. Elixir's live_state).
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:http';
 import { LiveStateServer, defineHandler, reply } from '@livestate/server';
 import { startScriptedServer } from './scripted-server.mjs';
 
@@ -52,13 +54,39 @@ function routes(joins) {
   ];
 }
 
+/**
+ * A second LiveState server that also serves the script-tag bundle, as `livestate serve
+ * --static` would: a page elsewhere that loads the bundle from it finds its socket from the
+ * script's own URL.
+ */
+async function startBundleServer(routes, logger) {
+  const bundle = new URL('../dist/cdn/livestate-elements.iife.js', import.meta.url);
+  const http = createServer((request, response) => {
+    if (request.url !== '/livestate-elements.iife.js') return response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': 'text/javascript' });
+    createReadStream(bundle).pipe(response);
+  });
+  const server = new LiveStateServer({ routes, logger }).attach(http);
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${http.address().port}`,
+    close: async () => {
+      await server.close();
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
+
 export function liveStateServerPlugin() {
   const joins = new Map();
+  const logger = { info() {}, warn() {}, error: console.error };
   let server;
   let scripted;
+  let bundleServer;
   let port = 0;
   const start = async () => {
-    server = new LiveStateServer({ routes: routes(joins), logger: { info() {}, warn() {}, error: console.error } });
+    server = new LiveStateServer({ routes: routes(joins), logger });
     port = (await server.listen({ port })).port;
   };
   const json = (value) => ({ body: JSON.stringify(value), type: 'json' });
@@ -66,15 +94,17 @@ export function liveStateServerPlugin() {
     name: 'livestate-server',
     async serverStart() {
       scripted = await startScriptedServer(new URL('./fixtures/transcripts/', import.meta.url));
+      bundleServer = await startBundleServer(routes(new Map()), logger);
       await start();
     },
-    serverStop: () => Promise.all([server?.close(), scripted?.close()]),
+    serverStop: () => Promise.all([server?.close(), scripted?.close(), bundleServer?.close()]),
     async serve(context) {
       if (!context.path.startsWith('/__livestate__/')) return undefined;
       const action = context.path.slice('/__livestate__/'.length);
       const { query } = context;
       if (action === 'url') return json({ url: `ws://127.0.0.1:${port}/socket` });
       if (action === 'joins') return json({ joins: joins.get(query.topic) ?? 0 });
+      if (action === 'bundle-origin') return json({ origin: bundleServer.origin });
       if (action === 'transcript-url') return json({ url: scripted.url(query.name, query.run) });
       if (action === 'transcript-outcome') return json(await scripted.outcome(query.run));
       if (action === 'stop') await server.close();

@@ -19,4 +19,19 @@ describe('the script-tag bundle', () => {
     expect(root()!.querySelector('li')!.textContent).to.equal('from a plain page');
     frame.remove();
   });
+
+  it('finds its socket from the URL of the script it came from, on a page served elsewhere', async () => {
+    const { origin } = await (await fetch('/__livestate__/bundle-origin')).json();
+    const frame = document.body.appendChild(document.createElement('iframe'));
+    frame.src = `/packages/elements/test/fixtures/script-default-url.html?${new URLSearchParams({ origin, topic: uniqueTopic('todo') })}`;
+    const page = () => frame.contentWindow as (Window & { LiveStateElements?: { scriptSocketUrl?: string } }) | null;
+    const root = () => frame.contentDocument?.querySelector('default-url-todos')?.shadowRoot;
+    await until(() => !!root()?.querySelector('button'));
+    expect(page()!.LiveStateElements!.scriptSocketUrl).to.equal(`${origin.replace('http:', 'ws:')}/socket`);
+    await until(() => (root()!.host as HTMLElement & { liveStateController: { connected: boolean } }).liveStateController.connected);
+    root()!.querySelector('button')!.click();
+    await until(() => root()!.querySelectorAll('li').length === 1);
+    expect(root()!.querySelector('li')!.textContent).to.equal('found my server');
+    frame.remove();
+  });
 });
