@@ -4,6 +4,28 @@ import type { JsonObject } from './state/json.js';
 /** A LiveState state: always a JSON object. */
 export type State = JsonObject;
 
+type JsonField<T> = T extends null | boolean | number | string | undefined
+  ? T
+  : T extends readonly (infer Item)[]
+    ? readonly JsonField<Item>[]
+    : T extends (...args: never) => unknown
+      ? never
+      : { readonly [K in keyof T]: JsonField<T[K]> };
+
+/**
+ * The shape a handler's own state type must have: an object whose fields are JSON (an
+ * `undefined` field is left out when encoded). Written as a mapped type so that an
+ * `interface` passes as well as a type alias: interfaces have no index signature, so they
+ * are not assignable to {@link JsonObject}. Use it as `S extends StateShape<S>`.
+ */
+export type StateShape<S> = { readonly [K in keyof S]: JsonField<S[K]> };
+
+/**
+ * What each event's payload is, by event name: `{addTodo: {todo: string}}`. Payloads come
+ * from clients and are not checked at run time; validate what you rely on.
+ */
+export type EventPayloads<P> = { [E in keyof P]: object };
+
 /** What the server knows about the socket an event came from. */
 export interface SocketInfo {
   /** Unique for the life of the server process. */
@@ -26,7 +48,7 @@ export interface ReplyEvent {
 }
 
 /** A new state together with events for the client that sent the event. Build it with {@link reply}. */
-export class Reply<S extends State = State> {
+export class Reply<S extends StateShape<S> = State> {
   constructor(
     readonly state: S,
     readonly events: readonly ReplyEvent[],
@@ -34,7 +56,7 @@ export class Reply<S extends State = State> {
 }
 
 /** Returns `state` as the new state and pushes `events`, in order, to the sender first. */
-export const reply = <S extends State>(state: S, ...events: ReplyEvent[]): Reply<S> => new Reply(state, events);
+export const reply = <S extends StateShape<S>>(state: S, ...events: ReplyEvent[]): Reply<S> => new Reply(state, events);
 
 /** `true` admits the join; `false` or a reason string refuses it. */
 export type Authorization = boolean | string;
@@ -46,7 +68,7 @@ type MaybePromise<T> = T | Promise<T>;
  * States are deeply frozen: return a new object rather than mutating the old one,
  * which is also what lets the server diff cheaply by reference.
  */
-export interface LiveStateHandler<S extends State = State> {
+export interface LiveStateHandler<S extends StateShape<S> = State> {
   authorize?(topic: string, params: Payload, socket: SocketInfo): MaybePromise<Authorization>;
   init(topic: string, params: Payload, socket: SocketInfo): MaybePromise<S>;
   handleEvent(name: string, payload: Payload, state: S, context: EventContext): MaybePromise<S | Reply<S>>;
@@ -60,28 +82,34 @@ export class UnknownEventError extends Error {
   }
 }
 
-export type EventFunction<S extends State> = (
-  payload: Payload,
+export type EventFunction<S extends StateShape<S>, P extends object = Payload> = (
+  payload: P,
   state: S,
   context: EventContext,
 ) => MaybePromise<S | Reply<S>>;
 
-export interface HandlerDefinition<S extends State> {
+export interface HandlerDefinition<S extends StateShape<S>, P extends EventPayloads<P> = Record<string, Payload>> {
   authorize?: LiveStateHandler<S>['authorize'];
   init: LiveStateHandler<S>['init'];
   /** One function per event name, called for `lvs_evt:<name>`. */
-  events: Record<string, EventFunction<S>>;
+  events: { [E in keyof P]: EventFunction<S, P[E]> };
 }
 
-/** Builds a handler from one function per event; other events get an {@link UnknownEventError}. */
-export function defineHandler<S extends State>(definition: HandlerDefinition<S>): LiveStateHandler<S> {
-  const { events } = definition;
+/**
+ * Builds a handler from one function per event; other events get an {@link UnknownEventError}.
+ * `defineHandler<Todos, {addTodo: {todo: string}}>({...})` types the state and each event's payload.
+ */
+export function defineHandler<S extends StateShape<S>, P extends EventPayloads<P> = Record<string, Payload>>(
+  definition: HandlerDefinition<S, P>,
+): LiveStateHandler<S> {
+  // Payloads arrive from clients unchecked: each function gets whatever its client sent.
+  const events: Record<string, EventFunction<S, never>> = definition.events;
   return {
     ...(definition.authorize ? { authorize: definition.authorize } : {}),
     init: definition.init,
     handleEvent(name, payload, state, context) {
       if (!Object.hasOwn(events, name)) throw new UnknownEventError(name);
-      return events[name]!(payload, state, context);
+      return events[name]!(payload as never, state, context);
     },
   };
 }

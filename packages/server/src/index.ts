@@ -6,11 +6,13 @@ export type {
   Authorization,
   EventContext,
   EventFunction,
+  EventPayloads,
   HandlerDefinition,
   LiveStateHandler,
   ReplyEvent,
   SocketInfo,
   State,
+  StateShape,
 } from './handler.js';
 export { diff } from './state/diff.js';
 export type { PatchOperation } from './state/diff.js';

@@ -15,7 +15,8 @@ export type Scope = 'connection' | 'topic';
 export interface RouteOptions {
   /** A topic, or a prefix ending in `*` (`todo:*`), as in Phoenix's `channel` macro. */
   topic: string;
-  handler: LiveStateHandler<any>;
+  /** A handler of any state type (`object` erases it; the server checks each state is a JSON object). */
+  handler: LiveStateHandler<object>;
   /** Default `connection`. */
   scope?: Scope;
   /** The last version before versions wrap to 0. Default 1000, as in the reference server. */
@@ -60,7 +61,7 @@ export class Route {
   }
 
   get handler(): LiveStateHandler {
-    return this.options.handler;
+    return this.options.handler as LiveStateHandler;
   }
 
   matches(topic: string): boolean {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
-import type { FailureKind, FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
+import type { CompiledModule, FailureKind, FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
 
 /**
  * A guest call that did not return: `timeout` when the pool had to stop it, `closed`
@@ -18,7 +18,7 @@ export class GuestCallError extends Error {
 }
 
 interface LoadedModule {
-  module: WebAssembly.Module;
+  module: CompiledModule;
   settings: PluginSettings;
   logger: Logger;
   /** Calls queued or running; a retired module is unloaded when this reaches 0. */
@@ -91,7 +91,7 @@ export class GuestPool {
 
   constructor(readonly size: number = Math.max(2, availableParallelism())) {}
 
-  load(module: WebAssembly.Module, settings: PluginSettings, logger: Logger): number {
+  load(module: CompiledModule, settings: PluginSettings, logger: Logger): number {
     const moduleId = this.nextModuleId++;
     this.modules.set(moduleId, { module, settings, logger, pending: 0, retired: false });
     return moduleId;

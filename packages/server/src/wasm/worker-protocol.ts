@@ -11,8 +11,19 @@ export interface PluginSettings {
   maxOutputBytes: number;
 }
 
+/**
+ * A compiled `WebAssembly.Module`. TypeScript declares the WebAssembly API only in the DOM
+ * lib, so the published types look it up on `globalThis` and fall back to `object`: a
+ * server-only project type-checks without the DOM lib.
+ */
+export type CompiledModule = typeof globalThis extends {
+  WebAssembly: { Module: abstract new (...args: never) => infer Module };
+}
+  ? Module
+  : object;
+
 export type ToWorker =
-  | { type: 'load'; moduleId: number; module: WebAssembly.Module; settings: PluginSettings }
+  | { type: 'load'; moduleId: number; module: CompiledModule; settings: PluginSettings }
   | { type: 'unload'; moduleId: number }
   | { type: 'call'; callId: number; moduleId: number; name: string; input: string };
 
