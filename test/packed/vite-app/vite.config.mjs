@@ -1,0 +1,4 @@
+export default {
+  base: './',
+  build: { outDir: '../public/app', emptyOutDir: true },
+};
