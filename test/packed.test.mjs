@@ -147,7 +147,8 @@ for (const packageManager of ['npm', 'pnpm']) {
         const channel = socket.channel('todo:node', {});
         const initial = nextPush(channel, 'state:change');
         channel.join();
-        assert.deepEqual(await initial, { state: { todos: [] }, version: 0 });
+        const { state, version } = await initial;
+        assert.deepEqual({ state, version }, { state: { todos: [] }, version: 0 });
         const added = nextPush(channel, 'todo-added');
         const patch = nextPush(channel, 'state:patch');
         channel.push('lvs_evt:addTodo', { todo: 'Buy milk' });
