@@ -115,6 +115,8 @@ async function checkCommand(words) {
       return flagProblem(args.slice(1), await helpTexts['livestate serve']());
     case 'asc':
       return flagProblem(args, await helpTexts.asc());
+    case 'npm':
+      return ['install', 'i'].includes(args[0]) ? undefined : `npm ${args[0]} is not checked: teach test/readme.test.mjs`;
     case 'bash': {
       const script = join(repoRoot, args[0]);
       if (!existsSync(script)) return `no such script ${args[0]}`;
