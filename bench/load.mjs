@@ -1,7 +1,8 @@
-// Load benchmarks: shared topic, private topics, state size and idle connections, each
+// Load benchmarks: shared topic, private topics, state size, idle connections and faults, each
 // against LiveState (todo handler in WebAssembly and in JavaScript) and raw `ws` baselines
 // measured in the same run. Runs are interleaved (repetition → target → N), bounded in
 // time and count; every figure is a median over repetitions.
+import { startAttackers } from './load/attackers.mjs';
 import { BenchClient } from './load/client.mjs';
 import { machineBusyMicros, pinGenerator, pinned, startServer } from './load/processes.mjs';
 import { median, quick, report, runIdentity } from './measure.mjs';
@@ -66,14 +67,17 @@ async function closedLoop(server, clients, { maxEvents = Infinity } = {}) {
   };
 }
 
-/** Runs `measure(server, rep)` for each target in each repetition, one server process per target and repetition. */
-async function interleaved(targets, measure) {
+/**
+ * Runs `measure(server, rep, target)` for each target in each repetition, one server process per
+ * target and repetition; `serverOf(target)` names the server (by default the target itself).
+ */
+async function interleaved(targets, measure, serverOf = (target) => target) {
   const results = {};
   for (let rep = 0; rep < repetitions; rep++) {
     for (const target of targets) {
-      const server = await startServer(target);
+      const server = await startServer(serverOf(target));
       try {
-        for (const [key, value] of await measure(server, rep)) ((results[key] ??= {})[target] ??= []).push(value);
+        for (const [key, value] of await measure(server, rep, target)) ((results[key] ??= {})[target] ??= []).push(value);
       } finally {
         await server.stop();
       }
@@ -197,7 +201,59 @@ async function idleConnections() {
   return { name: 'idle-connections', rows, markdown: `### Idle connections (joined and silent; RSS after GC; goal < 16 KB each)\n\n${table}` };
 }
 
-const workloads = { 'shared-topic': sharedTopic, 'private-topics': privateTopics, 'state-size': stateSize, 'idle-connections': idleConnections };
+/** Who joins the well-behaved clients in each faults run: no one, each kind of attacker alone, or all of them. */
+const ATTACKS = {
+  calm: undefined,
+  'malformed frames': { malformed: 2, runaway: 0, neverReading: 0 },
+  'runaway events': { malformed: 0, runaway: 1, neverReading: 0 },
+  'never-reading sockets': { malformed: 0, runaway: 0, neverReading: 2 },
+  'all attackers': { malformed: 2, runaway: 1, neverReading: 2 },
+};
+
+async function faults() {
+  const n = 50;
+  const handlers = ['livestate js', 'livestate wasm'];
+  const targets = handlers.flatMap((handler) => Object.keys(ATTACKS).map((attack) => `${handler}, ${attack}`));
+  /** [handler, attack] of a target. */
+  const parts = (target) => target.split(', ');
+  const results = await interleaved(
+    targets,
+    async (server, rep, target) => {
+      const topic = `bench:faults-${rep}`;
+      const clients = await connectClients(server, n, () => topic, { limit: 100 });
+      const attack = ATTACKS[parts(target)[1]];
+      const attackers = attack && startAttackers(server.port, { topic, rep, ...attack });
+      await attackers?.started;
+      const patchesBefore = clients.map((client) => client.patchesReceived);
+      const result = await closedLoop(server, clients);
+      const attacks = await attackers?.stop();
+      await Promise.all(clients.map((client) => client.sync()));
+      // Every member of the one topic should have received a patch for every event.
+      const lost = clients.reduce((sum, client, i) => sum + result.events - (client.patchesReceived - patchesBefore[i]), 0);
+      const rssMiB = (await server.memory()) / 2 ** 20;
+      clients.forEach((client) => client.close());
+      return [[n, { ...result, lost, rssMiB, ...attacks }]];
+    },
+    (target) => `${parts(target)[0]} --faults`,
+  );
+  const rows = targets.map((target) => ({ n, target, ...summarize(results[n][target]), lost: Math.max(...results[n][target].map((sample) => sample.lost)) }));
+  const at = (target) => rows.find((row) => row.target === target);
+  const table = [
+    '| server, attackers | events/s | p50 / p99 ms | p99 × calm | server CPU µs/event | server RSS MiB | patches lost | malformed frames (oversized) | runaway events | never-reading sockets dropped | generator core |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((row) => {
+      const calm = at(`${parts(row.target)[0]}, calm`);
+      return `| ${row.target} | ${fmt(row.eventsPerSecond)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} | ${(row.p99Ms / calm.p99Ms).toFixed(2)}× | ${fmt(row.serverCpuMicrosPerEvent)} | ${fmt(row.rssMiB)} | ${fmt(row.lost)} | ${fmt(row.malformedFrames)} (${fmt(row.oversizedFrames)}) | ${fmt(row.runawayEvents)} | ${fmt(row.slowSocketsDropped)} | ${fmt(row.generatorCore * 100)}%${flags(row)} |`;
+    }),
+  ].join('\n');
+  const ratios = handlers.map((handler) => {
+    const [calm, attacked] = [at(`${handler}, calm`), at(`${handler}, all attackers`)];
+    return `- ${handler}, all attackers: p99 ${(attacked.p99Ms / calm.p99Ms).toFixed(2)}× the calm run's (goal ≤ 2×), events/s ${(attacked.eventsPerSecond / calm.eventsPerSecond).toFixed(2)}×; patches lost ${attacked.lost} (goal 0)`;
+  });
+  return { name: 'faults', rows, markdown: `### Faults (N = ${n} well-behaved clients on one topic; attackers alongside)\n\n${table}\n\n${ratios.join('\n')}` };
+}
+
+const workloads = { 'shared-topic': sharedTopic, 'private-topics': privateTopics, 'state-size': stateSize, 'idle-connections': idleConnections, faults };
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 if (only && !workloads[only]) throw new Error(`--only=${only}: expected one of ${Object.keys(workloads).join(', ')}`);
 

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 export class BenchClient {
   bytesReceived = 0;
   messagesReceived = 0;
+  patchesReceived = 0;
   #ws;
   #waiting;
   #nextRef = 1;
@@ -26,6 +27,8 @@ export class BenchClient {
       const text = data.toString();
       this.bytesReceived += data.length;
       this.messagesReceived++;
+      // The event name is the fourth field, well within the first 200 characters of a bench frame.
+      if (text.slice(0, 200).includes('"state:patch"')) this.patchesReceived++;
       const waiting = this.#waiting;
       if (!waiting) return;
       if (waiting.match === text || (waiting.contains && text.includes(waiting.contains))) {
@@ -64,6 +67,14 @@ export class BenchClient {
     const ref = String(this.#nextRef++);
     this.#ws.send(`["${this.#joinRef}","${ref}",${JSON.stringify(this.#topic)},"lvs_evt:addTodo",{"todo":"${marker}"}]`);
     return patched;
+  }
+
+  /** Resolves once the server answers a heartbeat, so every frame it sent before has arrived. */
+  async sync() {
+    const ref = `sync-${this.#nextRef++}`;
+    const replied = this.#expect(undefined, `"${ref}"`);
+    this.#ws.send(`[null,"${ref}","phoenix","heartbeat",{}]`);
+    await replied;
   }
 
   close() {

@@ -18,6 +18,8 @@ export function pinGenerator() {
 export const TARGETS = {
   'livestate wasm': ['livestate.mjs', '--handler', 'wasm'],
   'livestate js': ['livestate.mjs', '--handler', 'js'],
+  'livestate js --faults': ['livestate.mjs', '--handler', 'js', '--faults'],
+  'livestate wasm --faults': ['livestate.mjs', '--handler', 'wasm', '--faults'],
   'raw echo': ['raw.mjs', '--mode', 'echo'],
   'raw broadcast': ['raw.mjs', '--mode', 'broadcast'],
 };

@@ -1,5 +1,7 @@
 // @livestate/server for the benchmarks: topics `bench:*` with a shared state per topic,
 // handled by the todo handler in JavaScript (--handler js) or WebAssembly (--handler wasm).
+// --faults: the server as users run it for the `faults` workload: default frame limit and
+// time limit, plus topics `runaway:*` whose WebAssembly event never returns.
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -7,20 +9,24 @@ import { LiveStateServer, wasmHandler } from '@livestate/server';
 import { todoHandler } from '../handlers/todo.mjs';
 import { announce, controlRequests } from './control.mjs';
 
-const { values } = parseArgs({ options: { handler: { type: 'string', default: 'js' } } });
+const { values } = parseArgs({ options: { handler: { type: 'string', default: 'js' }, faults: { type: 'boolean', default: false } } });
+const module = (name) => fileURLToPath(new URL(`../build/${name}.wasm`, import.meta.url));
 const handler =
   values.handler === 'js'
     ? todoHandler
-    : await wasmHandler(fileURLToPath(new URL(`../build/${values.handler === 'wasm' ? 'todo' : 'todo-portable'}.wasm`, import.meta.url)), {
+    : await wasmHandler(module(values.handler === 'wasm' ? 'todo' : 'todo-portable'), {
         watch: false,
         timeoutMs: 10_000,
         maxMemoryMiB: 1024,
         recycleMemoryMiB: 1024,
       });
+const routes = [{ topic: 'bench:*', handler, scope: 'topic' }];
+if (values.faults) routes.push({ topic: 'runaway:*', handler: await wasmHandler(module('runaway'), { watch: false }), scope: 'topic' });
 const http = createServer(controlRequests);
 new LiveStateServer({
-  routes: [{ topic: 'bench:*', handler, scope: 'topic' }],
-  maxFrameBytes: 64 * 1024 * 1024,
-  logger: { info() {}, warn: console.error, error: console.error },
+  routes,
+  maxFrameBytes: values.faults ? undefined : 64 * 1024 * 1024,
+  // Under attack, warnings (closed slow sockets, failed events) are the expected outcome.
+  logger: { info() {}, warn: values.faults ? () => {} : console.error, error: console.error },
 }).attach(http);
 http.listen(0, '127.0.0.1', () => announce(http));
