@@ -1,8 +1,11 @@
 // End to end: the built example, served by a real `livestate serve` process, driven in
-// Debian's Chromium through playwright-core. Each test starts its own server, so each
-// starts from an empty list.
+// Debian's Chromium through playwright-core. Each test starts its own server on a data file
+// of its own, so each starts from an empty list.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -12,11 +15,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = fileURLToPath(new URL('../node_modules/@livestate/server/dist/cli/livestate.js', import.meta.url));
 const screenshot = fileURLToPath(new URL('../screenshot.png', import.meta.url));
 
-/** Starts the example's server, as `pnpm start` does, on `port` (0: a free one). */
-function startServer(port = 0) {
+const dataDirectory = mkdtempSync(join(tmpdir(), 'livestate-todo-e2e-'));
+let dataFiles = 0;
+const newDataFile = () => join(dataDirectory, `${++dataFiles}.db`);
+
+/** Starts the example's server, as `pnpm start` does, on `port` (0: a free one), keeping its states in `data`. */
+function startServer(port = 0, data = newDataFile()) {
   const child = spawn(
     process.execPath,
-    [cli, 'serve', '--channel', 'todo:*=build/todo.wasm,scope=topic', '--static', 'dist', '--port', String(port)],
+    [cli, 'serve', '--channel', 'todo:*=build/todo.wasm,scope=topic', '--static', 'dist', '--port', String(port), '--data', data],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -25,7 +32,7 @@ function startServer(port = 0) {
       const port = Number(/:(\d+)\/socket$/.exec(line)?.[1]);
       if (!port) reject(new Error(`unexpected line: ${line}`));
       child.removeAllListeners('exit');
-      resolve({ port, origin: `http://127.0.0.1:${port}`, stop: () => stop(child) });
+      resolve({ port, data, origin: `http://127.0.0.1:${port}`, stop: () => stop(child) });
     });
   });
 }
@@ -40,8 +47,8 @@ function stop(child) {
 describe('the todo example', () => {
   let browser;
   const servers = [];
-  const serve = async (port) => {
-    const server = await startServer(port);
+  const serve = async (port, data) => {
+    const server = await startServer(port, data);
     servers.push(server);
     return server;
   };
@@ -56,6 +63,7 @@ describe('the todo example', () => {
   after(async () => {
     await browser?.close();
     await Promise.all(servers.map((server) => server.stop()));
+    rmSync(dataDirectory, { recursive: true, force: true });
   });
 
   /** A page in a window of its own, online. */
@@ -130,15 +138,18 @@ describe('the todo example', () => {
     await embedded.locator('todo-list li.done', { hasText: 'From the embed' }).waitFor();
   });
 
-  it('shows offline while the server is down, then online again, and works after', async () => {
+  it('shows offline while the server is down, then online again with the list kept, and works after', async () => {
     const server = await serve();
     const page = await open(server.origin);
+    await add(page, 'Before the restart');
+    await page.locator('todo-list li', { hasText: 'Before the restart' }).waitFor();
     await server.stop();
     servers.splice(servers.indexOf(server), 1);
     await page.locator('todo-list .status[data-status="offline"]').waitFor();
-    await serve(server.port);
+    await serve(server.port, server.data);
     await page.locator('todo-list .status[data-status="online"]').waitFor({ timeout: 30_000 });
     await add(page, 'After the restart');
     await page.locator('todo-list li', { hasText: 'After the restart' }).waitFor();
+    assert.deepEqual(await texts(page), ['Before the restart', 'After the restart']);
   });
 });

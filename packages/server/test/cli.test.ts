@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { run, serve } from './support/cli.js';
+import { exited, run, serve } from './support/cli.js';
 import { joinChannel, nextPush, phoenixSocket, sendAndWaitForClose, upgradeStatus } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 
@@ -120,6 +120,7 @@ describe('the livestate command', () => {
     ['an option without its value', ['serve', '--channel', 'a=b.wasm', '--port'], /Option '--port <value>' argument missing/],
     ['a static folder that is not one', ['serve', '--channel', 'a=b.wasm', '--static', '/nonexistent'], /--static: \/nonexistent is not a directory/],
     ['an origin that is not one', ['serve', '--channel', 'a=b.wasm', '--origin', 'shop.example'], /--origin expects '\*' or an origin such as https:\/\/shop\.example, got "shop\.example"/],
+    ['--data with --memory', ['serve', '--channel', 'a=b.wasm', '--data', 'x.db', '--memory'], /--data and --memory exclude each other/],
   ];
   for (const [what, args, message] of badArguments) {
     it(`exits 2 with a message for ${what}`, async () => {
@@ -145,8 +146,75 @@ describe('the livestate command', () => {
   it('documents every option in --help', async () => {
     const { code, stdout } = await run(['serve', '--help']);
     assert.equal(code, 0);
-    for (const option of ['--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
+    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
       assert.ok(stdout.includes(option), `--help mentions ${option}`);
     }
+  });
+
+  describe('storage', () => {
+    const todoChannel = `todo:*=${guestPath('todo')},scope=topic`;
+
+    /** Adds a todo on `todo:kept` and returns the state a new join then sees. */
+    async function addAndRead(url: string, todo?: string): Promise<unknown> {
+      const socket = phoenixSocket(url);
+      const channel = socket.channel('todo:kept');
+      const change = nextPush(channel, 'state:change');
+      await joinChannel(channel);
+      const { state } = await change;
+      if (todo !== undefined) {
+        await new Promise((resolve, reject) => channel.push('lvs_evt:addTodo', { todo }).receive('ok', resolve).receive('error', reject));
+      }
+      socket.disconnect();
+      return state;
+    }
+
+    async function restartable(args: string[], cwd: string) {
+      const { child, url } = await serve(['--port', '0', '--channel', todoChannel, ...args], { cwd });
+      children.push(child);
+      return {
+        url,
+        async stop() {
+          child.kill('SIGTERM');
+          assert.equal(await exited(child), 0);
+        },
+      };
+    }
+
+    it('keeps topic states in ./livestate.db by default, across restarts', async () => {
+      const cwd = await mkdtemp(join(tmpdir(), 'livestate-data-'));
+      const first = await restartable([], cwd);
+      assert.deepEqual(await addAndRead(first.url, 'kept'), { todos: [], nextId: 1 });
+      await first.stop();
+      const second = await restartable([], cwd);
+      assert.deepEqual(await addAndRead(second.url), { todos: [{ id: 1, text: 'kept', done: false }], nextId: 2 });
+      await second.stop();
+      await access(join(cwd, 'livestate.db'));
+    });
+
+    it('keeps them in the --data file, synced with --fsync; --memory keeps nothing', async () => {
+      const cwd = await mkdtemp(join(tmpdir(), 'livestate-data-'));
+      const file = join(cwd, 'states', 'todo.db');
+      await mkdir(dirname(file));
+      const first = await restartable(['--data', file, '--fsync'], tmpdir());
+      await addAndRead(first.url, 'in a file');
+      await first.stop();
+      const second = await restartable(['--data', file], tmpdir());
+      assert.deepEqual(await addAndRead(second.url), { todos: [{ id: 1, text: 'in a file', done: false }], nextId: 2 });
+      await second.stop();
+
+      const memory = await restartable(['--memory'], cwd);
+      await addAndRead(memory.url, 'forgotten');
+      await memory.stop();
+      const again = await restartable(['--memory'], cwd);
+      assert.deepEqual(await addAndRead(again.url), { todos: [], nextId: 1 });
+      await again.stop();
+      await assert.rejects(access(join(cwd, 'livestate.db')), /ENOENT/);
+    });
+
+    it('exits 1 with a message for a data file it cannot open', async () => {
+      const { code, stderr } = await run(['serve', '--port', '0', '--channel', todoChannel, '--data', '/nonexistent/dir/x.db']);
+      assert.equal(code, 1);
+      assert.match(stderr, /--data: cannot open \/nonexistent\/dir\/x\.db: /);
+    });
   });
 });

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Logger } from '../logger.js';
 import { LiveStateServer } from '../server.js';
+import { MemoryStorage } from '../storage/memory-storage.js';
+import { SqliteStorage } from '../storage/sqlite-storage.js';
 import { requestTimeouts } from '../transport/request-timeouts.js';
 import { wasmHandler, type WasmHandler } from '../wasm/wasm-handler.js';
 import { OriginPolicy } from './origin-policy.js';
@@ -30,6 +33,17 @@ async function printVersion(): Promise<void> {
 }
 
 const USAGE = `usage: livestate serve [options]   (livestate serve --help for the options)`;
+
+function openData(file: string, fsync: boolean): SqliteStorage {
+  const path = resolve(file);
+  try {
+    const storage = new SqliteStorage(path, { fsync });
+    stderrLogger.info(`Keeping topic states in ${path}${fsync ? ', synced on every commit' : ''}`);
+    return storage;
+  } catch (error) {
+    throw new Error(`--data: cannot open ${path}: ${(error as Error).message}`);
+  }
+}
 
 async function serve(options: ServeOptions): Promise<void> {
   if (options.staticDir && !(await stat(options.staticDir).catch(() => undefined))?.isDirectory()) {
@@ -59,7 +73,8 @@ async function serve(options: ServeOptions): Promise<void> {
   );
   const originPolicy = new OriginPolicy(options.origins, stderrLogger);
   const cluster = options.redis === undefined ? undefined : { redis: options.redis, leaseSeconds: options.leaseSeconds };
-  const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, logger: stderrLogger, cluster }).attach(http);
+  const storage = options.dataFile === undefined ? new MemoryStorage() : openData(options.dataFile, options.fsync);
+  const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, storage, logger: stderrLogger, cluster }).attach(http);
   await server.ready();
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error: NodeJS.ErrnoException) => {

@@ -27,6 +27,9 @@ export interface ServeOptions {
   /** Run as a node of a cluster on this Redis. */
   redis: string | undefined;
   leaseSeconds: number;
+  /** The SQLite file topic states are kept in; `undefined` keeps them in memory only (`--memory`). */
+  dataFile: string | undefined;
+  fsync: boolean;
 }
 
 export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
@@ -52,6 +55,11 @@ Serves LiveState channels whose event handlers are WebAssembly modules.
   --request-timeout-ms <ms>
                         a connection that has not sent a whole HTTP request in this time
                         gets 408 and is closed (default 10000)
+  --data <file>         keep topic states in this SQLite file, so they survive restarts
+                        (default ./livestate.db)
+  --memory              keep states in memory only: a restart starts every topic afresh
+  --fsync               sync every commit to disk, so acknowledged events also survive a
+                        power loss (by default they survive the server being killed)
   --no-watch            do not reload a module when its file changes
   --redis <url>         run as one node of a cluster that shares topic-scoped states through
                         this Redis, e.g. redis://10.0.0.5:6379 (default: one process, no Redis)
@@ -125,6 +133,9 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
         'no-watch': { type: 'boolean', default: false },
         redis: { type: 'string' },
         lease: { type: 'string', default: '5' },
+        data: { type: 'string' },
+        memory: { type: 'boolean', default: false },
+        fsync: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -135,6 +146,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
   if (values.help) return 'help';
   if (values.version) return 'version';
   if (values.channel.length === 0) throw new UsageError('at least one --channel is required');
+  if (values.memory && values.data !== undefined) throw new UsageError('--data and --memory exclude each other: choose a file or no file');
   const port = positiveInteger(values.port, '--port', true);
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   return {
@@ -151,6 +163,8 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     origins: values.origin.map(originOf),
     redis: values.redis,
     leaseSeconds: positiveSeconds(values.lease, '--lease'),
+    dataFile: values.memory ? undefined : (values.data ?? 'livestate.db'),
+    fsync: values.fsync,
   };
 }
 

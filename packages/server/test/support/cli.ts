@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -8,7 +11,7 @@ export const CLI = fileURLToPath(new URL('../../../dist/cli/livestate.js', impor
 /** Runs `livestate` to completion. */
 export function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: tmpdir() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -26,9 +29,16 @@ export interface Served {
   logLine(pattern: RegExp): Promise<string>;
 }
 
+export interface ServeOptions {
+  /** The working directory, where the default `./livestate.db` goes. Default: a new temporary folder. */
+  cwd?: string;
+  /** Node options before the script, e.g. `--expose-gc`. */
+  nodeArgs?: string[];
+}
+
 /** Starts `livestate serve` and resolves once it prints the ready line. */
-export function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function serve(args: string[], { cwd = mkdtempSync(join(tmpdir(), 'livestate-cwd-')), nodeArgs = [] }: ServeOptions = {}): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const stderr = createInterface({ input: child.stderr! }).on('line', (line) => log.push(line));
   const logLine = (pattern: RegExp): Promise<string> => {
@@ -70,4 +80,10 @@ export function rawRequest(port: number, path: string, method = 'GET'): Promise<
       .on('error', reject)
       .end();
   });
+}
+
+/** Resolves with the exit code once the process has exited. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
