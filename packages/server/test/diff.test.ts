@@ -3,13 +3,32 @@ import { describe, it } from 'node:test';
 import jsonPatch from 'fast-json-patch';
 import { diff, type JsonObject, type JsonValue } from '@livestate/server';
 
+/**
+ * fast-json-patch assigns members, so a `__proto__` member would set the prototype
+ * instead of adding a key. The check renames that one key, in the documents and in
+ * the patch paths alike, so the independent applier sees an ordinary member.
+ */
+const PROTO_STAND_IN = '\u0000proto';
+const renameProto = (value: JsonValue): JsonValue =>
+  Array.isArray(value)
+    ? value.map(renameProto)
+    : typeof value === 'object' && value !== null
+      ? Object.fromEntries(Object.entries(value).map(([key, child]) => [key === '__proto__' ? PROTO_STAND_IN : key, renameProto(child)]))
+      : value;
+const renameProtoInPath = (path: string): string =>
+  path.split('/').map((token) => (token === '__proto__' ? PROTO_STAND_IN : token)).join('/');
+
 /** Diffs, checks the patch with an independent RFC 6902 applier, and returns it. */
 function checkedDiff(before: JsonValue, after: JsonValue) {
   const patch = diff(before, after);
-  const { newDocument } = jsonPatch.applyPatch(structuredClone(before), structuredClone(patch) as any, true, false);
-  assert.deepEqual(newDocument, after);
+  const renamed = patch.map((op) => ('value' in op ? { ...op, path: renameProtoInPath(op.path), value: renameProto(op.value) } : { ...op, path: renameProtoInPath(op.path) }));
+  const { newDocument } = jsonPatch.applyPatch(renameProto(before), renamed as any, true, false);
+  assert.deepEqual(newDocument, renameProto(after));
   return patch;
 }
+
+/** Keys that name members every object inherits, and `__proto__`, which JSON.parse makes an own key. */
+const ODD_KEYS = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 
 const todos = (count: number) => Array.from({ length: count }, (_, id) => ({ id, text: `todo ${id}`, done: false }));
 
@@ -56,6 +75,60 @@ describe('diff', () => {
   it('is empty for equal states and treats undefined members as absent', () => {
     assert.deepEqual(diff({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), []);
     assert.deepEqual(diff({ a: 1 }, { a: 1, b: undefined as any }), []);
+  });
+
+  it('treats inherited member names as absent keys, both ways', () => {
+    const plain = { apple: 1 };
+    const odd: JsonObject = JSON.parse('{"apple":1,"constructor":2,"toString":3,"__proto__":{"x":4},"hasOwnProperty":null,"valueOf":[5]}');
+    assert.deepEqual(checkedDiff(plain, odd).map((op) => `${op.op} ${op.path}`), ODD_KEYS.map((key) => `add /${key}`));
+    assert.deepEqual(checkedDiff(odd, plain).map((op) => `${op.op} ${op.path}`), ODD_KEYS.map((key) => `remove /${key}`));
+    assert.deepEqual(checkedDiff(JSON.parse('{"__proto__":{}}'), { y: {} }).map((op) => `${op.op} ${op.path}`), ['remove /__proto__', 'add /y']);
+  });
+
+  it('keeps "__proto__" an own member through JSON text, the diff and the patch', () => {
+    const before: JsonObject = JSON.parse('{"__proto__":{"a":1}}');
+    const after: JsonObject = JSON.parse('{"__proto__":{"a":2}}');
+    const patch = JSON.parse(JSON.stringify(checkedDiff(before, after)));
+    assert.deepEqual(patch, [{ op: 'replace', path: '/__proto__/a', value: 2 }]);
+    assert.equal(Object.getPrototypeOf(after), Object.prototype);
+  });
+
+  it('matches random edits of objects with odd keys and values of every JSON type', () => {
+    let seed = 11;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const keys = [...ODD_KEYS, 'a', 'b'];
+    const randomValue = (depth: number): JsonValue => {
+      switch (random(depth > 2 ? 4 : 6)) {
+        case 0: return null;
+        case 1: return random(2) === 0;
+        case 2: return random(3) === 0 ? -0.5 : random(100);
+        case 3: return ['', 'x', 'constructor'][random(3)]!;
+        case 4: return Array.from({ length: random(4) }, () => randomValue(depth + 1));
+        default: return Object.fromEntries(Array.from({ length: random(4) }, () => [keys[random(keys.length)]!, randomValue(depth + 1)]));
+      }
+    };
+    /** A copy of `value` with one member, somewhere inside, added, removed or replaced. */
+    const edit = (value: JsonValue, depth: number): JsonValue => {
+      if (Array.isArray(value) && value.length > 0 && random(2) === 0) {
+        const at = random(value.length);
+        return value.map((item, i) => (i === at ? edit(item, depth + 1) : item));
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return randomValue(depth);
+      const key = keys[random(keys.length)]!;
+      const copy: JsonObject = Object.fromEntries(Object.entries(value));
+      if (Object.hasOwn(copy, key) && random(3) === 0) {
+        return Object.fromEntries(Object.entries(copy).filter(([k]) => k !== key));
+      }
+      return Object.fromEntries([...Object.entries(copy).filter(([k]) => k !== key), [key, Object.hasOwn(copy, key) ? edit(copy[key]!, depth + 1) : randomValue(depth + 1)]]);
+    };
+    let state: JsonValue = {};
+    for (let step = 0; step < 2000; step++) {
+      const next = edit(state, 0);
+      checkedDiff(state, next);
+      const parsed = JSON.parse(JSON.stringify(next));
+      assert.deepEqual(checkedDiff(next, parsed), [], 'a state and its JSON round trip are equal');
+      state = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {};
+    }
   });
 
   it('matches a random sequence of list edits with a correct patch', () => {

@@ -1,4 +1,4 @@
-import { definedKeys, isJsonObject, jsonEqual, type JsonValue } from './json.js';
+import { definedKeys, isJsonObject, jsonEqual, memberOf, type JsonValue } from './json.js';
 
 /** One RFC 6902 operation, as the diff emits them. */
 export type PatchOperation =
@@ -40,12 +40,13 @@ function diffObject(
   out: PatchOperation[],
 ): void {
   for (const key of definedKeys(before)) {
-    if (after[key] === undefined) out.push({ op: 'remove', path: `${path}/${escapeToken(key)}` });
+    if (memberOf(after, key) === undefined) out.push({ op: 'remove', path: `${path}/${escapeToken(key)}` });
   }
   for (const key of definedKeys(after)) {
     const childPath = `${path}/${escapeToken(key)}`;
-    if (before[key] === undefined) out.push({ op: 'add', path: childPath, value: after[key]! });
-    else diffValue(before[key]!, after[key]!, childPath, out);
+    const previous = memberOf(before, key);
+    if (previous === undefined) out.push({ op: 'add', path: childPath, value: after[key]! });
+    else diffValue(previous, after[key]!, childPath, out);
   }
 }
 

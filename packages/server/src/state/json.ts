@@ -20,7 +20,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const bObject = b as JsonObject;
   if (aKeys.length !== definedKeys(bObject).length) return false;
   for (const key of aKeys) {
-    if (!jsonEqual((a as JsonObject)[key], bObject[key])) return false;
+    if (!jsonEqual((a as JsonObject)[key], memberOf(bObject, key))) return false;
   }
   return true;
 }
@@ -28,3 +28,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 /** Keys whose value survives JSON encoding (`undefined` members are dropped by JSON.stringify). */
 export const definedKeys = (object: JsonObject): string[] =>
   Object.keys(object).filter((key) => object[key] !== undefined);
+
+/**
+ * An own member, or `undefined`: `constructor`, `toString` or `__proto__` are keys
+ * like any other in JSON, never the members every object inherits.
+ */
+export const memberOf = (object: JsonObject, key: string): JsonValue | undefined =>
+  Object.hasOwn(object, key) ? object[key] : undefined;
