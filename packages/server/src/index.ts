@@ -14,8 +14,8 @@ export type {
   State,
   StateShape,
 } from './handler.js';
-export { diff } from './state/diff.js';
-export type { PatchOperation } from './state/diff.js';
+export { diff, measuredDiff } from './state/diff.js';
+export type { MeasuredPatch, PatchOperation } from './state/diff.js';
 export type { JsonObject, JsonValue } from './state/json.js';
 export type { Logger } from './logger.js';
 export type { Message, Payload } from './transport/serializer.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import jsonPatch from 'fast-json-patch';
-import { diff, type JsonObject, type JsonValue } from '@livestate/server';
+import { diff, measuredDiff, type JsonObject, type JsonValue } from '@livestate/server';
 
 /**
  * fast-json-patch assigns members, so a `__proto__` member would set the prototype
@@ -18,9 +18,12 @@ const renameProto = (value: JsonValue): JsonValue =>
 const renameProtoInPath = (path: string): string =>
   path.split('/').map((token) => (token === '__proto__' ? PROTO_STAND_IN : token)).join('/');
 
-/** Diffs, checks the patch with an independent RFC 6902 applier, and returns it. */
+const byteLength = (value: JsonValue) => Buffer.byteLength(JSON.stringify(value));
+
+/** Diffs, checks the patch with an independent RFC 6902 applier and the size change by encoding, and returns the patch. */
 function checkedDiff(before: JsonValue, after: JsonValue) {
-  const patch = diff(before, after);
+  const { patch, sizeChange } = measuredDiff(before, after);
+  assert.equal(sizeChange, byteLength(after) - byteLength(before), 'the size change is exact');
   const renamed = patch.map((op) => ('value' in op ? { ...op, path: renameProtoInPath(op.path), value: renameProto(op.value) } : { ...op, path: renameProtoInPath(op.path) }));
   const { newDocument } = jsonPatch.applyPatch(renameProto(before), renamed as any, true, false);
   assert.deepEqual(newDocument, renameProto(after));
@@ -102,7 +105,7 @@ describe('diff', () => {
         case 0: return null;
         case 1: return random(2) === 0;
         case 2: return random(3) === 0 ? -0.5 : random(100);
-        case 3: return ['', 'x', 'constructor'][random(3)]!;
+        case 3: return ['', 'x', 'constructor', 'é€😀'][random(4)]!;
         case 4: return Array.from({ length: random(4) }, () => randomValue(depth + 1));
         default: return Object.fromEntries(Array.from({ length: random(4) }, () => [keys[random(keys.length)]!, randomValue(depth + 1)]));
       }
