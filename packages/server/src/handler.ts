@@ -74,8 +74,21 @@ export interface LiveStateHandler<S extends StateShape<S> = State> {
   handleEvent(name: string, payload: Payload, state: S, context: EventContext): MaybePromise<S | Reply<S>>;
 }
 
+/**
+ * An error whose message is meant for the user: the client gets it verbatim in its
+ * `error` push (`throw new UserError('a todo needs some text')`). Any other exception
+ * a handler throws is logged with its stack, and the client is told only
+ * `internal error in handler`, so internals do not leak.
+ */
+export class UserError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UserError';
+  }
+}
+
 /** Thrown by a handler for an event it does not know; the client gets an `error` push. */
-export class UnknownEventError extends Error {
+export class UnknownEventError extends UserError {
   constructor(readonly eventName: string) {
     super(`unknown event "${eventName}"`);
     this.name = 'UnknownEventError';

@@ -1,7 +1,7 @@
 export { LiveStateServer } from './server.js';
 export type { ConnectInfo, ConnectResult, ListenOptions, LiveStateServerOptions } from './server.js';
-export type { RouteOptions, Scope } from './channels/route.js';
-export { defineHandler, reply, Reply, UnknownEventError } from './handler.js';
+export type { HandlerLimits, RouteOptions, Scope } from './channels/route.js';
+export { defineHandler, reply, Reply, UnknownEventError, UserError } from './handler.js';
 export type {
   Authorization,
   EventContext,

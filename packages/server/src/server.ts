@@ -2,10 +2,26 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Router, type RouteOptions } from './channels/route.js';
+import {
+  checkHandlerLimits,
+  DEFAULT_HANDLER_TIMEOUT_MS,
+  DEFAULT_MAX_STATE_BYTES,
+  Router,
+  type HandlerLimits,
+  type RouteOptions,
+} from './channels/route.js';
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js';
+import { errorText } from './error-text.js';
 import type { SocketInfo } from './handler.js';
 import { consoleLogger, type Logger } from './logger.js';
+import {
+  checkArray,
+  checkFunction,
+  checkObject,
+  checkOptionalFunction,
+  checkOptionalPositiveInteger,
+  checkOptionalString,
+} from './option-checks.js';
 import { MemoryStorage } from './storage/memory-storage.js';
 import type { Storage } from './storage/storage.js';
 import type { Payload } from './transport/serializer.js';
@@ -25,7 +41,8 @@ export interface ConnectInfo {
 /** `false` refuses the socket (HTTP 403); an object becomes the socket's `assigns`. */
 export type ConnectResult = boolean | Record<string, unknown> | void;
 
-export interface LiveStateServerOptions {
+/** `handlerTimeoutMs` and `maxStateBytes` are the defaults for routes that set none. */
+export interface LiveStateServerOptions extends HandlerLimits {
   routes: readonly RouteOptions[];
   /** Where clients point phoenix.js: `ws://host:port<path>`. Default `/socket`. */
   path?: string;
@@ -119,6 +136,7 @@ export class LiveStateServer {
   private readonly clusterReady: Promise<void>;
 
   constructor(private readonly options: LiveStateServerOptions) {
+    checkServerOptions(options);
     this.path = (options.path ?? '/socket').replace(/\/+$/, '');
     this.logger = options.logger ?? consoleLogger;
     this.storage = options.storage ?? new MemoryStorage();
@@ -126,6 +144,10 @@ export class LiveStateServer {
     this.router = new Router(options.routes, {
       storage: this.storage,
       logger: this.logger,
+      limits: {
+        handlerTimeoutMs: options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
+        maxStateBytes: options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES,
+      },
       ...(cluster ? { sharedState: (topic: string) => this.cluster!.topicFor(topic) } : {}),
     });
     this.clusterReady = cluster
@@ -151,7 +173,11 @@ export class LiveStateServer {
     if (this.httpServer) throw new Error('this LiveStateServer is already attached to an HTTP server');
     this.httpServer = server;
     server.on('upgrade', (request, socket, head) => {
-      void this.upgrade(request, socket, head, server.listenerCount('upgrade') === 1);
+      const onlyListener = server.listenerCount('upgrade') === 1;
+      this.upgrade(request, socket, head, onlyListener).catch((error: unknown) => {
+        this.logger.error(`upgrade of ${request.url} failed: ${errorText(error)}`);
+        socket.destroy();
+      });
     });
     return this;
   }
@@ -209,6 +235,10 @@ export class LiveStateServer {
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, onlyListener: boolean): Promise<void> {
+    // Node stops watching an upgrading socket for errors: a client that resets it
+    // while the cluster or the connect hook is awaited would otherwise crash the process.
+    const onSocketError = (error: Error) => this.logger.warn(`upgrade of ${request.url}: ${error.message}`);
+    socket.on('error', onSocketError);
     try {
       await this.clusterReady;
     } catch {
@@ -239,7 +269,7 @@ export class LiveStateServer {
       try {
         result = await connect({ params, authToken: authTokenOf(request), request });
       } catch (error) {
-        this.logger.warn(`connect hook failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`connect hook failed: ${errorText(error)}`);
         result = false;
       }
       if (result === false) {
@@ -248,6 +278,8 @@ export class LiveStateServer {
       }
       if (typeof result === 'object' && result !== null) assigns = result;
     }
+    socket.off('error', onSocketError);
+    if (socket.destroyed) return;
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const info: SocketInfo = { id: String(this.nextSocketId++), params, assigns };
       const live = new LiveSocket(ws, info, this.router, this.logger, this.options.maxBufferedBytes ?? 4 * 1024 * 1024);
@@ -255,4 +287,22 @@ export class LiveStateServer {
       ws.on('close', () => this.sockets.delete(live));
     });
   }
+}
+
+function checkServerOptions(options: LiveStateServerOptions): void {
+  checkObject(options, 'LiveStateServer options');
+  checkArray(options.routes, 'routes (the list of {topic, handler} a LiveStateServer serves)');
+  checkOptionalString(options.path, 'path');
+  checkOptionalPositiveInteger(options.maxFrameBytes, 'maxFrameBytes');
+  checkOptionalPositiveInteger(options.idleTimeoutMs, 'idleTimeoutMs');
+  checkOptionalPositiveInteger(options.maxBufferedBytes, 'maxBufferedBytes');
+  if (options.origins !== undefined && typeof options.origins !== 'function') {
+    checkArray(options.origins, 'origins (a list of allowed Origin headers, or a function)');
+  }
+  checkOptionalFunction(options.connect, 'connect');
+  if (options.logger !== undefined) {
+    checkObject(options.logger, 'logger');
+    for (const level of ['info', 'warn', 'error'] as const) checkFunction(options.logger[level], `logger.${level}`);
+  }
+  checkHandlerLimits(options, '');
 }

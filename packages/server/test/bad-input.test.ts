@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { defineHandler, reply, type LiveStateServer } from '@livestate/server';
+import { defineHandler, reply, UserError, type LiveStateServer } from '@livestate/server';
+import { CaptureLogger } from './support/capture-logger.js';
 import { RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
 const MAX_FRAME_BYTES = 4096;
+const MAX_STATE_BYTES = 200;
+const HANDLER_TIMEOUT_MS = 1000;
+
+const circular = (): object => {
+  const value: Record<string, unknown> = { name: 'loop' };
+  value.self = value;
+  return value;
+};
+/** A thrown value whose every way of being described throws. */
+const hostile = (): object =>
+  new Proxy({}, { get: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } });
 
 const misbehaving = defineHandler({
   init: () => ({ count: 0 }),
@@ -24,7 +36,30 @@ const misbehaving = defineHandler({
       throw new Error('async failure');
     },
     unserializable: () => ({ count: 10n as any }),
+    functionValue: () => ({ count: 5, callback: (() => 1) as any }),
     badReplyEvent: () => reply({ count: 5 }, { name: '' }),
+    bigIntReplyDetail: () => reply({ count: 5 }, { name: 'done', detail: { n: 10n } }),
+    circularReplyDetail: () => reply({ count: 5 }, { name: 'done', detail: circular() }),
+    userError: () => {
+      throw new UserError('count is locked');
+    },
+    throwsBigInt: () => {
+      throw 10n;
+    },
+    throwsCircular: () => {
+      throw circular();
+    },
+    throwsNullPrototype: () => {
+      throw Object.assign(Object.create(null), { code: 7 });
+    },
+    throwsSymbol: () => {
+      throw Symbol('odd');
+    },
+    throwsHostile: () => {
+      throw hostile();
+    },
+    grow: ({ bytes }) => ({ count: 1, padding: 'x'.repeat(bytes as number) }),
+    neverSettles: () => new Promise(() => undefined),
   },
 });
 
@@ -36,12 +71,14 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
   let bystanderJoin: string;
   let topic: string;
   let topicCount = 0;
+  const logger = new CaptureLogger();
 
   before(async () => {
     server = await startServer({
       maxFrameBytes: MAX_FRAME_BYTES,
+      logger,
       routes: [
-        { topic: 'counter:*', handler: misbehaving, scope: 'topic' },
+        { topic: 'counter:*', handler: misbehaving, scope: 'topic', maxStateBytes: MAX_STATE_BYTES, handlerTimeoutMs: HANDLER_TIMEOUT_MS },
         { topic: 'todo:*', handler: todoHandler },
       ],
     });
@@ -141,25 +178,76 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
     await assertUndisturbed();
   });
 
-  const handlerFailures: Array<[string, string | RegExp]> = [
-    ['nonsense', 'unknown event "nonsense"'],
-    ['returnsNumber', 'handler for "returnsNumber" returned number, expected an object'],
-    ['returnsArray', 'handler for "returnsArray" returned an array, expected an object'],
-    ['returnsNull', 'handler for "returnsNull" returned null, expected an object'],
-    ['mutates', /Cannot assign to read only property 'count'/],
-    ['throwsString', 'plain string failure'],
-    ['rejects', 'async failure'],
-    ['unserializable', /BigInt/],
-    ['badReplyEvent', 'a reply event must be an object with a non-empty string "name"'],
+  const stateTooLarge = (bytes: number) =>
+    `the state the handler for "grow" returned is ${bytes} bytes of JSON, over the limit of ${MAX_STATE_BYTES} bytes (maxStateBytes)`;
+  /** [event, payload, what the client is told, the log line]: the server's own refusals and a UserError verbatim, a warning logged. */
+  const refusals: Array<[string, object, string | RegExp]> = [
+    ['nonsense', {}, 'unknown event "nonsense"'],
+    ['returnsNumber', {}, 'handler for "returnsNumber" returned number, expected an object'],
+    ['returnsArray', {}, 'handler for "returnsArray" returned an array, expected an object'],
+    ['returnsNull', {}, 'handler for "returnsNull" returned null, expected an object'],
+    ['unserializable', {}, 'the state the handler for "unserializable" returned cannot be encoded as JSON: Do not know how to serialize a BigInt'],
+    ['functionValue', {}, 'the state the handler for "functionValue" returned cannot be encoded as JSON: a function is not a JSON value'],
+    ['badReplyEvent', {}, 'a reply event must be an object with a non-empty string "name"'],
+    ['bigIntReplyDetail', {}, 'the detail of reply event "done" cannot be encoded as JSON: Do not know how to serialize a BigInt'],
+    ['circularReplyDetail', {}, /^the detail of reply event "done" cannot be encoded as JSON: Converting circular structure to JSON/],
+    ['userError', {}, 'count is locked'],
+    // {"count":1,"padding":""} is 24 bytes
+    ['grow', { bytes: MAX_STATE_BYTES - 24 + 1 }, stateTooLarge(MAX_STATE_BYTES + 1)],
+    ['neverSettles', {}, `the handler for "neverSettles" timed out: it did not finish within ${HANDLER_TIMEOUT_MS} ms`],
   ];
-  for (const [event, message] of handlerFailures) {
-    it(`pushes "error" to the sender when the handler fails on "${event}"`, async () => {
-      offender.send([offenderJoin, offender.ref(), topic, `lvs_evt:${event}`, {}]);
-      const [joinRef, ref, errorTopic, , payload] = await offender.nextEvent('error');
-      assert.deepEqual([joinRef, ref, errorTopic, payload.event], [offenderJoin, null, topic, event]);
-      if (typeof message === 'string') assert.equal(payload.message, message);
-      else assert.match(payload.message, message);
+  /** [event, what the log says it threw]: unexpected exceptions; the client is told only "internal error in handler". */
+  const exceptions: Array<[string, RegExp]> = [
+    ['mutates', /Cannot assign to read only property 'count'[^]*\n {4}at /],
+    ['throwsString', /plain string failure/],
+    ['rejects', /async failure\nError: async failure\n {4}at /],
+    ['throwsBigInt', /: 10n$/],
+    ['throwsCircular', /<ref \*1> \{ name: 'loop', self: \[Circular \*1\] \}/],
+    ['throwsNullPrototype', /\[Object: null prototype\] \{ code: 7 \}/],
+    ['throwsSymbol', /Symbol\(odd\)/],
+    ['throwsHostile', /a thrown value that cannot be described/],
+  ];
+
+  async function sendFailing(event: string, payload: object): Promise<string> {
+    offender.send([offenderJoin, offender.ref(), topic, `lvs_evt:${event}`, payload]);
+    const [joinRef, ref, errorTopic, , error] = await offender.nextEvent('error');
+    assert.deepEqual([joinRef, ref, errorTopic, error.event], [offenderJoin, null, topic, event]);
+    return error.message;
+  }
+
+  for (const [event, payload, message] of refusals) {
+    it(`pushes "error" to the sender, and changes nothing, when the server refuses "${event}"`, async () => {
+      const received = await sendFailing(event, payload);
+      if (typeof message === 'string') assert.equal(received, message);
+      else assert.match(received, message);
+      const line = await logger.waitFor(new RegExp(`^warn handler failed: topic "${topic}", event "${event}": `));
+      assert.equal(line, `warn handler failed: topic "${topic}", event "${event}": ${received}`);
       await assertUndisturbed();
     });
   }
+
+  for (const [event, logged] of exceptions) {
+    it(`tells the sender only "internal error in handler", and logs the details, when "${event}" throws`, async () => {
+      assert.equal(await sendFailing(event, {}), 'internal error in handler');
+      assert.match(await logger.waitFor(new RegExp(`^error handler threw: topic "${topic}", event "${event}": `)), logged);
+      await assertUndisturbed();
+    });
+  }
+
+  it('accepts a state of exactly maxStateBytes', async () => {
+    offender.send([offenderJoin, offender.ref(), topic, 'lvs_evt:grow', { bytes: MAX_STATE_BYTES - 24 }]);
+    const [, , , , { version }] = await offender.nextEvent('state:patch');
+    assert.equal(version, 2);
+  });
+
+  it('gives a late joiner the state while an event that never settles holds the topic, then carries on', async () => {
+    offender.send([offenderJoin, offender.ref(), topic, 'lvs_evt:neverSettles', {}]);
+    const late = await RawClient.connect(server.url);
+    late.join(topic);
+    const [, , , , change] = await late.nextEvent('state:change');
+    assert.deepEqual(withoutEpoch(change), { state: { count: 1 }, version: 1 });
+    assert.match((await offender.nextEvent('error'))[4].message, /timed out/);
+    late.close();
+    await assertUndisturbed();
+  });
 });

@@ -99,8 +99,26 @@ describe('transport', () => {
   it('rejects invalid routes when it is built', () => {
     const make = (topic: string, extra: object = {}) => () =>
       new LiveStateServer({ routes: [{ topic, handler: todoHandler, ...extra }], logger: quietLogger }).close();
-    assert.throws(make('todo:*:x'), /"\*" may only end a pattern/);
-    assert.throws(make('todo:*', { scope: 'global' }), /invalid scope "global"/);
-    assert.throws(make('todo:*', { maxVersion: 0 }), /invalid maxVersion 0/);
+    assert.throws(make('todo:*:x'), /invalid routes\[0\].topic "todo:\*:x": .*"\*" may only end a pattern/);
+    assert.throws(make('todo:*', { scope: 'global' }), /invalid routes\[0\].scope "global"/);
+    assert.throws(make('todo:*', { maxVersion: 0 }), /invalid routes\[0\].maxVersion: expected a positive integer, got number 0/);
+    assert.throws(make('todo:*', { handlerTimeoutMs: 'soon' }), /^TypeError: invalid routes\[0\].handlerTimeoutMs: expected a positive integer, got "soon"$/);
+  });
+
+  it('names the option that is missing or wrong when it is built', () => {
+    const errors: Array<[unknown, string]> = [
+      [undefined, 'invalid LiveStateServer options: expected an object, got undefined'],
+      [{}, 'invalid routes (the list of {topic, handler} a LiveStateServer serves): expected an array, got undefined'],
+      [{ routes: [{ topic: 'todo:*' }] }, 'invalid routes[0].handler: expected an object, got undefined'],
+      [{ routes: [{ topic: 'todo:*', handler: { init: () => ({}) } }] }, 'invalid routes[0].handler.handleEvent: expected a function, got undefined'],
+      [{ routes: [{ handler: todoHandler }] }, 'invalid routes[0].topic undefined: expected a topic, or a prefix ending in "*" ("*" may only end a pattern)'],
+      [{ routes: [], maxFrameBytes: -1 }, 'invalid maxFrameBytes: expected a positive integer, got number -1'],
+      [{ routes: [], maxStateBytes: 1.5 }, 'invalid maxStateBytes: expected a positive integer, got number 1.5'],
+      [{ routes: [], logger: { info() {} } }, 'invalid logger.warn: expected a function, got undefined'],
+      [{ routes: [], connect: true }, 'invalid connect: expected a function, got boolean true'],
+    ];
+    for (const [options, message] of errors) {
+      assert.throws(() => new LiveStateServer(options as any), { name: 'TypeError', message });
+    }
   });
 });

@@ -1,5 +1,11 @@
 import type { LiveStateHandler } from '../handler.js';
 import type { Logger } from '../logger.js';
+import {
+  checkFunction,
+  checkObject,
+  checkOptionalFunction,
+  checkOptionalPositiveInteger,
+} from '../option-checks.js';
 import { StateStore } from '../state/state-store.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -12,7 +18,28 @@ import type { TopicState } from './topic-state.js';
  */
 export type Scope = 'connection' | 'topic';
 
-export interface RouteOptions {
+/** Limits a route takes from the server unless it sets its own. */
+export interface HandlerLimits {
+  /**
+   * How long a handler call (`authorize`, `init`, an event) may take before it fails
+   * with a timeout error. It bounds a promise that never settles; synchronous code
+   * cannot be interrupted. Default 5,000.
+   */
+  handlerTimeoutMs?: number;
+  /** The largest state, in bytes of UTF-8 JSON, that `init` or an event may produce. Default 1 MiB. */
+  maxStateBytes?: number;
+}
+
+export const DEFAULT_HANDLER_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_STATE_BYTES = 1024 * 1024;
+
+/** Checks the limits of a route or of the server; `where` prefixes the option names in errors. */
+export function checkHandlerLimits(limits: HandlerLimits, where: string): void {
+  checkOptionalPositiveInteger(limits.handlerTimeoutMs, `${where}handlerTimeoutMs`);
+  checkOptionalPositiveInteger(limits.maxStateBytes, `${where}maxStateBytes`);
+}
+
+export interface RouteOptions extends HandlerLimits {
   /** A topic, or a prefix ending in `*` (`todo:*`), as in Phoenix's `channel` macro. */
   topic: string;
   /** A handler of any state type (`object` erases it; the server checks each state is a JSON object). */
@@ -27,6 +54,8 @@ export interface RouteOptions {
 export interface RouteContext {
   storage: Storage;
   logger: Logger;
+  /** The server's limits, for routes that set none. */
+  limits: Required<HandlerLimits>;
   /** Where topic-scoped states live when not in this process (a cluster's topics). */
   sharedState?: (topic: string, route: Route) => TopicState;
 }
@@ -37,27 +66,37 @@ export class Route {
   readonly scope: Scope;
   private readonly prefix: string | undefined;
   readonly maxVersion: number;
+  readonly handlerTimeoutMs: number;
+  readonly maxStateBytes: number;
   private readonly sharedStores = new Map<string, StateStore>();
 
+  /** `name` is how errors refer to these options, e.g. `routes[1]`. */
   constructor(
     private readonly options: RouteOptions,
     private readonly context: RouteContext,
+    name = 'route',
   ) {
-    const { topic, scope = 'connection', maxVersion = 1000 } = options;
-    const star = topic.indexOf('*');
-    if (topic === '' || (star !== -1 && star !== topic.length - 1)) {
-      throw new Error(`invalid topic pattern "${topic}": "*" may only end a pattern`);
+    checkObject(options, name);
+    const { topic, handler, scope = 'connection', maxVersion = 1000 } = options;
+    const star = typeof topic === 'string' ? topic.indexOf('*') : -1;
+    if (typeof topic !== 'string' || topic === '' || (star !== -1 && star !== topic.length - 1)) {
+      throw new TypeError(`invalid ${name}.topic ${JSON.stringify(topic)}: expected a topic, or a prefix ending in "*" ("*" may only end a pattern)`);
     }
+    checkObject(handler, `${name}.handler`);
+    checkFunction(handler.init, `${name}.handler.init`);
+    checkFunction(handler.handleEvent, `${name}.handler.handleEvent`);
+    checkOptionalFunction(handler.authorize, `${name}.handler.authorize`);
     if (scope !== 'connection' && scope !== 'topic') {
-      throw new Error(`invalid scope "${String(scope)}": expected "connection" or "topic"`);
+      throw new TypeError(`invalid ${name}.scope ${JSON.stringify(scope)}: expected "connection" or "topic"`);
     }
-    if (!Number.isInteger(maxVersion) || maxVersion < 1) {
-      throw new Error(`invalid maxVersion ${maxVersion}: expected a positive integer`);
-    }
+    checkOptionalPositiveInteger(maxVersion, `${name}.maxVersion`);
+    checkHandlerLimits(options, `${name}.`);
     this.pattern = topic;
     this.prefix = star === -1 ? undefined : topic.slice(0, -1);
     this.scope = scope;
     this.maxVersion = maxVersion;
+    this.handlerTimeoutMs = options.handlerTimeoutMs ?? context.limits.handlerTimeoutMs;
+    this.maxStateBytes = options.maxStateBytes ?? context.limits.maxStateBytes;
   }
 
   get handler(): LiveStateHandler {
@@ -82,7 +121,8 @@ export class Route {
   }
 
   private newStore(topic: string, storage: Storage): StateStore {
-    return new StateStore(topic, { handler: this.handler, storage, maxVersion: this.maxVersion, logger: this.context.logger });
+    const { handler, maxVersion, handlerTimeoutMs, maxStateBytes } = this;
+    return new StateStore(topic, { handler, storage, maxVersion, handlerTimeoutMs, maxStateBytes, logger: this.context.logger });
   }
 }
 
@@ -91,7 +131,7 @@ export class Router {
   private readonly routes: Route[];
 
   constructor(routes: readonly RouteOptions[], context: RouteContext) {
-    this.routes = routes.map((options) => new Route(options, context));
+    this.routes = routes.map((options, index) => new Route(options, context, `routes[${index}]`));
   }
 
   match(topic: string): Route | undefined {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Route, Router } from '../channels/route.js';
 import type { Logger } from '../logger.js';
-import { errorMessage } from '../state/handler-result.js';
+import { errorText } from '../error-text.js';
 import { RedisStorage } from '../storage/redis-storage.js';
 import { DEFAULT_PATCH_WINDOW } from '../storage/storage.js';
 import { ClusterTopic, type ForwardContext } from './cluster-topic.js';
@@ -182,7 +182,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     try {
       decoded = decodeMessage<NodeMessage>(message);
     } catch (error) {
-      this.logger.error(`cluster: unreadable message on ${this.nodeId}'s channel: ${errorMessage(error)}`);
+      this.logger.error(`cluster: unreadable message on ${this.nodeId}'s channel: ${errorText(error)}`);
       return;
     }
     const { header, body } = decoded;
@@ -253,7 +253,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
       await new TopicLease(this.redis, keys, this.nodeId, this.leaseMs).release(topic.token);
       await this.redis.publish(keys.updates, encodeMessage({ kind: 'released' }));
     } catch (error) {
-      this.logger.warn(`cluster: could not release topic "${topic.topic}": ${errorMessage(error)}`);
+      this.logger.warn(`cluster: could not release topic "${topic.topic}": ${errorText(error)}`);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { TopicState } from '../channels/topic-state.js';
-import { errorMessage } from '../state/handler-result.js';
+import { errorText } from '../error-text.js';
 import type { EventOutcome, Member } from '../state/state-store.js';
 import type { Position } from '../storage/storage.js';
 import type { Payload } from '../transport/serializer.js';
@@ -175,7 +175,7 @@ export class ClusterTopic implements TopicState {
       await this.subscription;
       pending.owner = await this.context.send(pending.request);
     } catch (error) {
-      this.fail(pending, `Redis is unavailable: ${errorMessage(error)}`);
+      this.fail(pending, `Redis is unavailable: ${errorText(error)}`);
     }
   }
 

@@ -2,9 +2,11 @@ import type { Route } from '../channels/route.js';
 import type { State } from '../handler.js';
 import type { Logger } from '../logger.js';
 import { deepFreeze } from '../state/deep-freeze.js';
-import { diff } from '../state/diff.js';
+import { encodedSize } from '../state/diff.js';
 import { newEpoch } from '../state/epoch.js';
-import { errorMessage, eventResult, initialState } from '../state/handler-result.js';
+import { errorText } from '../error-text.js';
+import { reportHandlerFailure } from '../handler-failure.js';
+import { callHandler, eventResult, initialState, patchTo } from '../state/handler-result.js';
 import { patchPayload } from '../state/state-store.js';
 import { TaskQueue } from '../state/task-queue.js';
 import { FencedWriteError, type RedisStorage } from '../storage/redis-storage.js';
@@ -33,6 +35,8 @@ type Unaddressed<T> = T extends unknown ? Omit<T, 'topic' | 'req'> : never;
  */
 export class OwnedTopic {
   private state: State | undefined;
+  /** The size of the state's JSON text, kept up to date from each patch. */
+  private stateBytes: number;
   private version: number;
   private epoch: string;
   private readonly queue = new TaskQueue();
@@ -46,6 +50,7 @@ export class OwnedTopic {
     stored: StoredState | undefined,
   ) {
     this.state = stored && deepFreeze(stored.state);
+    this.stateBytes = stored ? encodedSize(stored.state) : 0;
     this.version = stored?.version ?? 0;
     this.epoch = stored?.epoch ?? '';
   }
@@ -82,15 +87,19 @@ export class OwnedTopic {
   /** Runs `init` and stores the first state; `false` (the requester told why) when either fails. */
   private async initialize(request: JoinRequest): Promise<boolean> {
     let state: State;
+    let json: string;
     try {
-      state = initialState(await this.route.handler.init(this.topic, request.params, request.socket));
+      const { handler, handlerTimeoutMs, maxStateBytes } = this.route;
+      const created = await callHandler('init', handlerTimeoutMs, () => handler.init(this.topic, request.params, request.socket));
+      ({ state, json } = initialState(created, maxStateBytes));
     } catch (error) {
-      await this.answer(request, { kind: 'failed', reason: errorMessage(error) });
+      await this.answer(request, { kind: 'failed', reason: reportHandlerFailure(this.context.logger, this.topic, 'init', error) });
       return false;
     }
     const epoch = newEpoch();
     if (!(await this.store(request, { state, version: 0, epoch, follows: null, patch: '[]' }))) return false;
     this.state = state;
+    this.stateBytes = Buffer.byteLength(json);
     this.version = 0;
     this.epoch = epoch;
     return true;
@@ -102,25 +111,32 @@ export class OwnedTopic {
       await this.answer(request, { kind: 'failed', event: name, reason: 'there is no state: the handler failed to initialize it' });
       return;
     }
+    const previous = this.state;
     let next: State;
     let events;
+    let patch: string;
+    let bytes: number;
     try {
-      const result = await this.route.handler.handleEvent(name, request.payload, this.state, { topic: this.topic, socket: request.socket });
+      const { handler, handlerTimeoutMs, maxStateBytes } = this.route;
+      const result = await callHandler(`the handler for "${name}"`, handlerTimeoutMs, () =>
+        handler.handleEvent(name, request.payload, previous, { topic: this.topic, socket: request.socket }),
+      );
       ({ state: next, events } = eventResult(name, result));
+      ({ patch, bytes } = patchTo(previous, this.stateBytes, next, name, maxStateBytes));
     } catch (error) {
-      await this.answer(request, { kind: 'failed', event: name, reason: errorMessage(error) });
+      await this.answer(request, { kind: 'failed', event: name, reason: reportHandlerFailure(this.context.logger, this.topic, name, error) });
       return;
     }
     const { epoch } = this;
     const follows = this.version;
     const version = follows >= this.route.maxVersion ? 0 : follows + 1;
-    const patch = JSON.stringify(diff(this.state, next));
     const update = encodeMessage(
       { kind: 'update', epoch, version, follows, from: request.from, req: request.req, ...(events.length > 0 ? { events } : {}) },
       patchPayload(patch, version),
     );
     if (!(await this.store(request, { state: next, version, epoch, follows: { epoch, version: follows }, patch }, update))) return;
     this.state = next;
+    this.stateBytes = bytes;
     this.version = version;
   }
 
@@ -135,7 +151,7 @@ export class OwnedTopic {
         this.context.lost(this.topic);
         await this.answer(request, { kind: 'moved' });
       } else {
-        const reason = `the update could not be stored in Redis: ${errorMessage(error)}`;
+        const reason = `the update could not be stored in Redis: ${errorText(error)}`;
         this.context.logger.error(`cluster: topic "${this.topic}": ${reason}`);
         await this.answer(request, { kind: 'failed', reason, ...(request.kind === 'event' ? { event: request.name } : {}) });
       }
@@ -147,7 +163,7 @@ export class OwnedTopic {
     try {
       await this.context.answer(request.from, { ...answer, topic: this.topic, req: request.req } as Answer, body);
     } catch (error) {
-      this.context.logger.error(`cluster: cannot answer node ${request.from} about topic "${this.topic}": ${errorMessage(error)}`);
+      this.context.logger.error(`cluster: cannot answer node ${request.from} about topic "${this.topic}": ${errorText(error)}`);
     }
   }
 }

@@ -1,11 +1,13 @@
+import { errorText } from '../error-text.js';
 import type { EventContext, LiveStateHandler, Reply, SocketInfo, State } from '../handler.js';
+import { reportHandlerFailure } from '../handler-failure.js';
 import type { Logger } from '../logger.js';
 import type { Position, Storage, Update } from '../storage/storage.js';
 import type { Payload } from '../transport/serializer.js';
 import { deepFreeze } from './deep-freeze.js';
-import { diff } from './diff.js';
+import { encodedSize } from './diff.js';
 import { newEpoch } from './epoch.js';
-import { errorMessage, eventResult, initialState } from './handler-result.js';
+import { callHandler, eventResult, initialState, patchTo } from './handler-result.js';
 import { TaskQueue } from './task-queue.js';
 
 /** A joined channel, as the store sees it: somewhere to push frames. */
@@ -24,6 +26,10 @@ export interface StateStoreOptions {
   /** Where the state is written before anyone sees it. */
   storage: Storage;
   maxVersion: number;
+  /** A handler call (`init`, an event) that has not settled by then fails with a timeout error. */
+  handlerTimeoutMs: number;
+  /** The largest state, as UTF-8 JSON, that `init` or an event may produce. */
+  maxStateBytes: number;
   logger: Logger;
 }
 
@@ -37,9 +43,15 @@ class StorageError extends Error {}
  * applied one at a time in arrival order and a joiner's initial state is consistent
  * with the patches that follow it. A store with one member is the original
  * per-connection state; a store with many is a topic's shared state.
+ *
+ * A handler call that fails, times out or returns something the server refuses
+ * changes nothing: everything is validated and encoded before the state and
+ * version are assigned. Its operations never reject.
  */
 export class StateStore {
   private state: State | undefined;
+  /** The size of the state's JSON text, kept up to date from each patch. */
+  private stateBytes = 0;
   private version = 0;
   private epoch = '';
   private readonly members = new Set<Member>();
@@ -47,15 +59,19 @@ export class StateStore {
   private readonly handler: LiveStateHandler;
   private readonly storage: Storage;
   private readonly maxVersion: number;
+  private readonly handlerTimeoutMs: number;
+  private readonly maxStateBytes: number;
   private readonly logger: Logger;
 
   constructor(
     readonly topic: string,
-    { handler, storage, maxVersion, logger }: StateStoreOptions,
+    { handler, storage, maxVersion, handlerTimeoutMs, maxStateBytes, logger }: StateStoreOptions,
   ) {
     this.handler = handler;
     this.storage = storage;
     this.maxVersion = maxVersion;
+    this.handlerTimeoutMs = handlerTimeoutMs;
+    this.maxStateBytes = maxStateBytes;
     this.logger = logger;
   }
 
@@ -70,7 +86,7 @@ export class StateStore {
    */
   join(member: Member, params: Payload, resume?: Position): Promise<void> {
     this.members.add(member);
-    return this.queue.run(async () => {
+    return this.run('join', async () => {
       if (this.state === undefined && !(await this.load(member, params))) return;
       if (!this.members.has(member)) return;
       const missed = resume?.epoch === this.epoch ? await this.missedPatches(resume) : undefined;
@@ -95,18 +111,36 @@ export class StateStore {
    * nothing is pushed that is not stored. A failure pushes `error` to the sender and changes nothing.
    */
   handleEvent(member: Member, name: string, payload: Payload): Promise<EventOutcome> {
-    return this.queue.run(async () => {
-      if (this.state === undefined) {
+    const outcome = this.queue.run(async (): Promise<EventOutcome> => {
+      const state = this.state;
+      if (state === undefined) {
         return this.fail(member, name, 'there is no state: the handler failed to initialize it');
       }
       try {
         const context: EventContext = { topic: this.topic, socket: member.socket };
-        const result = await this.handler.handleEvent(name, payload, this.state, context);
+        const result = await callHandler(`the handler for "${name}"`, this.handlerTimeoutMs, () =>
+          this.handler.handleEvent(name, payload, state, context),
+        );
         return { ok: true, version: await this.commit(member, name, result) };
       } catch (error) {
-        if (error instanceof StorageError) this.logger.error(`"${this.topic}": event "${name}" not applied: ${error.message}`);
-        return this.fail(member, name, errorMessage(error));
+        if (error instanceof StorageError) {
+          this.logger.error(`"${this.topic}": event "${name}" not applied: ${error.message}`);
+          return this.fail(member, name, error.message);
+        }
+        return this.fail(member, name, reportHandlerFailure(this.logger, this.topic, name, error));
       }
+    });
+    return outcome.catch((error: unknown) => {
+      const reason = `event "${name}" failed: ${errorText(error)}`;
+      this.logger.error(`"${this.topic}": ${reason}`);
+      return { ok: false, reason };
+    });
+  }
+
+  /** Queues a task; a failure that escapes it is logged rather than rejected, since callers do not wait. */
+  private run(what: string, task: () => Promise<void>): Promise<void> {
+    return this.queue.run(task).catch((error: unknown) => {
+      this.logger.error(`"${this.topic}": ${what} failed: ${errorText(error)}`);
     });
   }
 
@@ -114,20 +148,27 @@ export class StateStore {
   private async load(member: Member, params: Payload): Promise<boolean> {
     try {
       const stored = await this.storage.load(this.topic).catch((error: unknown) => {
-        throw new StorageError(`the state could not be loaded: ${errorMessage(error)}`);
+        throw new StorageError(`the state could not be loaded: ${errorText(error)}`);
       });
       if (stored) {
-        this.apply(stored.state, stored.version, stored.epoch);
+        this.apply(stored.state, stored.version, stored.epoch, encodedSize(stored.state));
         return true;
       }
-      const initial = initialState(await this.handler.init(this.topic, params, member.socket));
+      const created = await callHandler('init', this.handlerTimeoutMs, () => this.handler.init(this.topic, params, member.socket));
+      const initial = initialState(created, this.maxStateBytes);
       const epoch = newEpoch();
-      await this.store({ state: initial, version: 0, epoch, follows: null, patch: '[]' });
-      this.apply(initial, 0, epoch);
+      await this.store({ state: initial.state, version: 0, epoch, follows: null, patch: '[]' });
+      this.apply(initial.state, 0, epoch, Buffer.byteLength(initial.json));
       return true;
     } catch (error) {
-      if (error instanceof StorageError) this.logger.error(`"${this.topic}": ${error.message}`);
-      if (this.members.has(member)) member.push('error', { message: errorMessage(error) });
+      let message: string;
+      if (error instanceof StorageError) {
+        this.logger.error(`"${this.topic}": ${error.message}`);
+        message = error.message;
+      } else {
+        message = reportHandlerFailure(this.logger, this.topic, 'init', error);
+      }
+      if (this.members.has(member)) member.push('error', { message });
       return false;
     }
   }
@@ -136,7 +177,7 @@ export class StateStore {
     try {
       return await this.storage.patchesAfter(this.topic, from);
     } catch (error) {
-      this.logger.warn(`"${this.topic}": cannot read the patch log, sending the whole state: ${errorMessage(error)}`);
+      this.logger.warn(`"${this.topic}": cannot read the patch log, sending the whole state: ${errorText(error)}`);
       return undefined;
     }
   }
@@ -147,11 +188,11 @@ export class StateStore {
    */
   private async commit(sender: Member, name: string, result: State | Reply): Promise<number> {
     const { state: next, events } = eventResult(name, result);
+    const { patch, bytes } = patchTo(this.state!, this.stateBytes, next, name, this.maxStateBytes);
     const version = this.version >= this.maxVersion ? 0 : this.version + 1;
-    const patch = JSON.stringify(diff(this.state!, next));
     const follows = { epoch: this.epoch, version: this.version };
     await this.store({ state: next, version, epoch: this.epoch, follows, patch });
-    this.apply(next, version, this.epoch);
+    this.apply(next, version, this.epoch, bytes);
     if (this.members.has(sender)) {
       for (const event of events) sender.push(event.name, event.detail ?? {});
     }
@@ -164,14 +205,15 @@ export class StateStore {
     try {
       await this.storage.append(this.topic, update);
     } catch (error) {
-      throw new StorageError(`the update could not be stored: ${errorMessage(error)}`);
+      throw new StorageError(`the update could not be stored: ${errorText(error)}`);
     }
   }
 
-  private apply(state: State, version: number, epoch: string): void {
+  private apply(state: State, version: number, epoch: string, bytes: number): void {
     this.state = deepFreeze(state);
     this.version = version;
     this.epoch = epoch;
+    this.stateBytes = bytes;
   }
 
   private sendState(member: Member): void {

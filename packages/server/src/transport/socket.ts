@@ -3,14 +3,16 @@ import { Channel, type ChannelTransport } from '../channels/channel.js';
 import { takeResume } from '../channels/resume.js';
 import type { Router } from '../channels/route.js';
 import type { Authorization, SocketInfo } from '../handler.js';
+import { errorText } from '../error-text.js';
+import { UserError } from '../handler.js';
+import { reportHandlerFailure } from '../handler-failure.js';
 import type { Logger } from '../logger.js';
+import { withTimeLimit } from '../state/time-limit.js';
 import { decode, encode, replyPayload, type Message } from './serializer.js';
 
 const PHOENIX_TOPIC = 'phoenix';
 
 const mebibytes = (bytes: number): string => `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * One client connection: decodes frames, answers heartbeats and routes the rest
@@ -75,7 +77,7 @@ export class LiveSocket implements ChannelTransport {
     try {
       this.route(result.message);
     } catch (error) {
-      this.logger.error(`socket ${this.info.id}: ${reasonOf(error)}`);
+      this.logger.error(`socket ${this.info.id}: ${errorText(error)}`);
       this.reply(result.message, 'error', { reason: 'internal error' });
     }
   }
@@ -93,7 +95,9 @@ export class LiveSocket implements ChannelTransport {
       return;
     }
     if (event === 'phx_join') {
-      void this.join(message);
+      this.join(message).catch((error: unknown) => {
+        this.logger.error(`socket ${this.info.id}: joining ${topic} failed: ${errorText(error)}`);
+      });
       return;
     }
     const channel = this.channels.get(topic);
@@ -124,9 +128,15 @@ export class LiveSocket implements ChannelTransport {
 
     let authorization: Authorization;
     try {
-      authorization = (await route.handler.authorize?.(topic, params, this.info)) ?? true;
+      const ms = route.handlerTimeoutMs;
+      authorization =
+        (await withTimeLimit(
+          () => route.handler.authorize?.(topic, params, this.info),
+          ms,
+          () => new UserError(`authorize timed out: it did not finish within ${ms} ms`),
+        )) ?? true;
     } catch (error) {
-      authorization = `authorization failed: ${reasonOf(error)}`;
+      authorization = `authorization failed: ${reportHandlerFailure(this.logger, topic, 'authorize', error)}`;
     }
     if (this.latestJoins.get(topic) !== message.joinRef || this.ws.readyState !== this.ws.OPEN) return;
     if (authorization !== true) {

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Reply, UnknownEventError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
+import { Reply, UnknownEventError, UserError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { Payload } from '../transport/serializer.js';
 import { GuestCallError, GuestPool } from './guest-pool.js';
@@ -205,17 +205,17 @@ export class WasmHandler implements LiveStateHandler {
     } catch (error) {
       if (!(error instanceof GuestCallError)) throw error;
       // A domain error reported with error_set is the handler's message to the user, verbatim.
-      if (error.kind === 'guest-error') throw new Error(error.message);
-      throw new Error(`the handler for "${name}" ${FAILURE_VERBS[error.kind]}: ${error.message}`);
+      if (error.kind === 'guest-error') throw new UserError(error.message);
+      throw new UserError(`the handler for "${name}" ${FAILURE_VERBS[error.kind]}: ${error.message}`);
     }
   }
 
   private parse(output: string | null, name: string): unknown {
-    if (output === null) throw new Error(`the handler for "${name}" set no output`);
+    if (output === null) throw new UserError(`the handler for "${name}" set no output`);
     try {
       return JSON.parse(output);
     } catch (error) {
-      throw new Error(`the handler for "${name}" returned invalid JSON: ${(error as Error).message}`);
+      throw new UserError(`the handler for "${name}" returned invalid JSON: ${(error as Error).message}`);
     }
   }
 }
@@ -230,10 +230,10 @@ function looksLikeEnvelope(output: unknown): boolean {
 function openEnvelope(output: unknown, name: string): Reply {
   const envelope = output as { state?: unknown; events?: unknown };
   if (typeof envelope !== 'object' || envelope === null || !('state' in envelope)) {
-    throw new Error(`the handler for "${name}" exports livestate_envelope but returned no {"state": ..., "events": [...]}`);
+    throw new UserError(`the handler for "${name}" exports livestate_envelope but returned no {"state": ..., "events": [...]}`);
   }
   const events = envelope.events ?? [];
-  if (!Array.isArray(events)) throw new Error(`the handler for "${name}" returned "events" that is not an array`);
+  if (!Array.isArray(events)) throw new UserError(`the handler for "${name}" returned "events" that is not an array`);
   return new Reply(envelope.state as State, events as ReplyEvent[]);
 }
 

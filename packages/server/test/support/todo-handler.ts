@@ -1,4 +1,4 @@
-import { defineHandler, reply, type State } from '@livestate/server';
+import { defineHandler, reply, UserError, type State } from '@livestate/server';
 
 export interface Todo {
   [key: string]: string | number | boolean;
@@ -21,7 +21,7 @@ export const todoHandler = defineHandler<TodoState>({
   }),
   events: {
     addTodo({ todo }, state) {
-      if (typeof todo !== 'string' || todo.trim() === '') throw new Error('a todo needs some text');
+      if (typeof todo !== 'string' || todo.trim() === '') throw new UserError('a todo needs some text');
       const added = { id: state.nextId, text: todo, done: false };
       return reply(
         { ...state, todos: [...state.todos, added], nextId: state.nextId + 1 },
