@@ -17,6 +17,15 @@ export function errorText(error: unknown): string {
   }
 }
 
+/** `value instanceof type`, or `false` where asking throws (a proxy whose traps do). */
+export function isInstance<T>(value: unknown, type: abstract new (...args: any[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
 /** The stack of a thrown `Error`, for logs; `undefined` for anything else or when reading it throws. */
 export function errorStack(error: unknown): string | undefined {
   try {

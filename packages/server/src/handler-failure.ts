@@ -1,17 +1,9 @@
-import { errorStack, errorText } from './error-text.js';
+import { errorStack, errorText, isInstance } from './error-text.js';
 import { UserError } from './handler.js';
 import type { Logger } from './logger.js';
 
 /** What a client is told when a handler throws something other than a {@link UserError}. */
 export const INTERNAL_HANDLER_ERROR = 'internal error in handler';
-
-const isUserError = (error: unknown): boolean => {
-  try {
-    return error instanceof UserError;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Logs a failed handler call (or a result the server refused) with its topic and
@@ -21,7 +13,7 @@ const isUserError = (error: unknown): boolean => {
 export function reportHandlerFailure(logger: Logger, topic: string, event: string, error: unknown): string {
   const message = errorText(error);
   const where = `topic "${topic}", event "${event}"`;
-  if (isUserError(error)) {
+  if (isInstance(error, UserError)) {
     logger.warn(`handler failed: ${where}: ${message}`);
     return message;
   }

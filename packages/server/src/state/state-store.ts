@@ -1,4 +1,4 @@
-import { errorText } from '../error-text.js';
+import { errorText, isInstance } from '../error-text.js';
 import type { EventContext, LiveStateHandler, Reply, SocketInfo, State } from '../handler.js';
 import { reportHandlerFailure } from '../handler-failure.js';
 import type { Logger } from '../logger.js';
@@ -123,7 +123,7 @@ export class StateStore {
         );
         return { ok: true, version: await this.commit(member, name, result) };
       } catch (error) {
-        if (error instanceof StorageError) {
+        if (isInstance(error, StorageError)) {
           this.logger.error(`"${this.topic}": event "${name}" not applied: ${error.message}`);
           return this.fail(member, name, error.message);
         }
@@ -162,7 +162,7 @@ export class StateStore {
       return true;
     } catch (error) {
       let message: string;
-      if (error instanceof StorageError) {
+      if (isInstance(error, StorageError)) {
         this.logger.error(`"${this.topic}": ${error.message}`);
         message = error.message;
       } else {
