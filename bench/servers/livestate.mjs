@@ -26,6 +26,8 @@ const http = createServer(controlRequests);
 new LiveStateServer({
   routes,
   maxFrameBytes: values.faults ? undefined : 64 * 1024 * 1024,
+  // The state-size workload holds up to 100,000 todos (about 5 MB of JSON).
+  maxStateBytes: 64 * 1024 * 1024,
   // Under attack, warnings (closed slow sockets, failed events) are the expected outcome.
   logger: { info() {}, warn: values.faults ? () => {} : console.error, error: console.error },
 }).attach(http);

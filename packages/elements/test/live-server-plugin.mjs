@@ -4,14 +4,14 @@
 // transcripts in fixtures/transcripts/ (frames of other servers, e.g. Elixir's live_state).
 import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
-import { LiveStateServer, defineHandler, reply } from '@livestate/server';
+import { LiveStateServer, UserError, defineHandler, reply } from '@livestate/server';
 import { startScriptedServer } from './scripted-server.mjs';
 
 const todos = defineHandler({
   init: (_topic, params) => ({ todos: [], ...(params.owner ? { owner: params.owner } : {}) }),
   events: {
     addTodo: ({ todo }, state) => {
-      if (typeof todo !== 'string' || todo.trim() === '') throw new Error('a todo needs some text');
+      if (typeof todo !== 'string' || todo.trim() === '') throw new UserError('a todo needs some text');
       const added = { text: todo, done: false };
       return reply({ ...state, todos: [...state.todos, added] }, { name: 'todo-added', detail: added });
     },

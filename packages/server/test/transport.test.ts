@@ -110,7 +110,7 @@ describe('transport', () => {
       [undefined, 'invalid LiveStateServer options: expected an object, got undefined'],
       [{}, 'invalid routes (the list of {topic, handler} a LiveStateServer serves): expected an array, got undefined'],
       [{ routes: [{ topic: 'todo:*' }] }, 'invalid routes[0].handler: expected an object, got undefined'],
-      [{ routes: [{ topic: 'todo:*', handler: { init: () => ({}) } }] }, 'invalid routes[0].handler.handleEvent: expected a function, got undefined'],
+      [{ routes: [{ topic: 'todo:*', handler: { init: 5 } }] }, 'invalid routes[0].handler.init: expected a function, got number 5'],
       [{ routes: [{ handler: todoHandler }] }, 'invalid routes[0].topic undefined: expected a topic, or a prefix ending in "*" ("*" may only end a pattern)'],
       [{ routes: [], maxFrameBytes: -1 }, 'invalid maxFrameBytes: expected a positive integer, got number -1'],
       [{ routes: [], maxStateBytes: 1.5 }, 'invalid maxStateBytes: expected a positive integer, got number 1.5'],

@@ -84,7 +84,7 @@ export class Route {
     }
     checkObject(handler, `${name}.handler`);
     checkFunction(handler.init, `${name}.handler.init`);
-    checkFunction(handler.handleEvent, `${name}.handler.handleEvent`);
+    checkOptionalFunction(handler.handleEvent, `${name}.handler.handleEvent`);
     checkOptionalFunction(handler.authorize, `${name}.handler.authorize`);
     if (scope !== 'connection' && scope !== 'topic') {
       throw new TypeError(`invalid ${name}.scope ${JSON.stringify(scope)}: expected "connection" or "topic"`);
