@@ -58,8 +58,8 @@ const misbehaving = defineHandler({
     throwsHostile: () => {
       throw hostile();
     },
-    grow: ({ bytes }) => ({ count: 1, padding: 'x'.repeat(bytes as number) }),
-    neverSettles: () => new Promise(() => undefined),
+    grow: (payload) => ({ count: 1, padding: 'x'.repeat((payload as { bytes: number }).bytes) }),
+    neverSettles: () => new Promise<never>(() => undefined),
   },
 });
 
