@@ -96,7 +96,7 @@ describe('LiveState against recorded frames of other servers', () => {
     expect(await outcome()).to.deep.equal({ done: true, errors: [] });
   });
 
-  it('rejects a state that is not an object, a version that is not a number, and a patch that reaches for __proto__', async () => {
+  it('rejects a state that is not an object, a version that is not a number, and patches that reach for __proto__, are not lists, or make the state a number', async () => {
     const { liveState, outcome } = await replay('hostile', 'hostile:all');
     const changes = collect<LiveStateChange>(liveState, 'livestate-change');
     const errors = collect<LiveStateError>(liveState, 'livestate-error');
@@ -113,6 +113,10 @@ describe('LiveState against recorded frames of other servers', () => {
     ]);
     expect(Object.getPrototypeOf(liveState.state)).to.equal(Object.prototype);
     expect(liveState.state!.isAdmin).to.equal(undefined);
+    liveState.pushEvent('more');
+    await nextEvent(liveState, 'livestate-change', ({ version }: LiveStateChange) => version === 2);
+    expect(changes.map(({ version }) => version)).to.deep.equal([0, 1, 2], 'no change from a patch that is not a list, nor from one that makes the state a number');
+    expect(liveState.state).to.deep.equal({ todos: ['safe', 'more'] });
     expect(await outcome()).to.deep.equal({ done: true, errors: [] });
   });
 });
