@@ -21,7 +21,7 @@ export interface LiveStateConfig {
   topic?: string;
   /** Sent as the join params. */
   params?: object;
-  /** Passed to the phoenix `Socket` (the first LiveState on a URL creates it). */
+  /** Passed to the phoenix `Socket`, by the LiveState that opens it (sockets are shared). */
   socketOptions?: object;
 }
 
