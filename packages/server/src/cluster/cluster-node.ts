@@ -67,8 +67,11 @@ export class ClusterNode implements ForwardContext, OwnerContext {
       throw new Error(`cluster.leaseSeconds must be positive, got ${options.leaseSeconds}`);
     }
     let node: ClusterNode | undefined;
-    const redis = await connectRedis(options.redis, 'commands', logger);
-    const subscriber = await connectRedis(options.redis, 'updates', logger, () => node?.resynchronize());
+    const redis = await connectRedis(options.redis, 'commands', logger, { onBack: () => node?.resynchronize() });
+    const subscriber = await connectRedis(options.redis, 'updates', logger, {
+      onDown: () => node?.topics.forEach((view) => view.connectionLost()),
+      onBack: () => node?.resynchronize(),
+    });
     node = new ClusterNode(options, router, logger, redis, subscriber);
     await subscriber.subscribe(nodeChannel(node.prefix, node.nodeId), (message) => node.receive(message));
     node.timers.push(
@@ -134,7 +137,14 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   }
 
   async answer(to: string, answer: Answer, body?: string): Promise<void> {
-    await this.redis.publish(nodeChannel(this.prefix, to), encodeMessage(answer, body));
+    try {
+      await this.redis.publish(nodeChannel(this.prefix, to), encodeMessage(answer, body));
+    } catch (error) {
+      // Redis is gone: an answer for this node's own clients (an error, since nothing can be
+      // stored) is still delivered, so they learn now rather than when Redis returns.
+      if (to !== this.nodeId) throw error;
+      this.topics.get(answer.topic)?.onAnswer(answer, body ?? '');
+    }
   }
 
   lost(topic: string): void {
@@ -220,9 +230,13 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     );
   }
 
-  /** Requests sent to an owner whose lease is gone are settled: events fail, joins go to the next owner. */
+  /**
+   * Requests sent to an owner whose lease is gone are settled: events fail, joins go to the
+   * next owner. Members that may have missed updates ask for the state again.
+   */
   private async watchOwners(): Promise<void> {
     for (const [topic, view] of this.topics) {
+      view.resynchronize();
       for (const owner of view.pendingOwners) {
         if (owner === this.nodeId) continue;
         const holder = await new TopicLease(this.redis, new TopicKeys(this.prefix, topic), this.nodeId, this.leaseMs)

@@ -21,6 +21,8 @@ interface LocalMember {
   params: Payload;
   /** Where the last state or patch this member got left it; `undefined` while it waits for a state. */
   at: Position | undefined;
+  /** It may have missed updates and needs the whole state again (retried until it gets it). */
+  stale: boolean;
 }
 
 interface Pending {
@@ -52,7 +54,7 @@ export class ClusterTopic implements TopicState {
   ) {}
 
   async join(member: Member, params: Payload, resume?: Position): Promise<void> {
-    this.members.set(member, { params, at: undefined });
+    this.members.set(member, { params, at: undefined, stale: false });
     await this.request(member, { kind: 'join', params, ...(resume ? { resume } : {}) });
   }
 
@@ -82,19 +84,29 @@ export class ClusterTopic implements TopicState {
   }
 
   /**
-   * The connection that receives updates was lost and is back: updates may have been missed.
-   * Every member gets the whole state again; events whose outcome never arrived fail.
+   * The connection that receives updates and answers was lost: nothing in flight can be
+   * confirmed any more, so it fails now, and members stop receiving until they are resynchronized.
    */
-  resynchronize(): void {
+  connectionLost(): void {
     for (const pending of [...this.pending.values()]) {
-      if (pending.request.kind === 'event') {
-        this.fail(pending, 'the connection to Redis was lost before this event was confirmed; it may or may not have been applied');
-      }
+      this.fail(
+        pending,
+        pending.request.kind === 'event'
+          ? 'the connection to Redis was lost before this event was confirmed; it may or may not have been applied'
+          : 'the connection to Redis was lost',
+      );
     }
-    for (const [member, local] of this.members) {
-      if (local.at === undefined) continue;
+    for (const local of this.members.values()) {
       local.at = undefined;
-      void this.request(member, { kind: 'join', params: local.params });
+      local.stale = true;
+    }
+  }
+
+  /** Asks again for the whole state of every member that may have missed updates (and is not asking already). */
+  resynchronize(): void {
+    const joining = new Set([...this.pending.values()].filter((p) => p.request.kind === 'join').map((p) => p.member));
+    for (const [member, local] of this.members) {
+      if (local.stale && !joining.has(member)) void this.request(member, { kind: 'join', params: local.params });
     }
   }
 
@@ -121,6 +133,7 @@ export class ClusterTopic implements TopicState {
         local.at = { epoch: update.epoch, version: update.version };
       } else {
         local.at = undefined;
+        local.stale = true;
         void this.request(member, { kind: 'join', params: local.params });
       }
     }
@@ -135,6 +148,7 @@ export class ClusterTopic implements TopicState {
       case 'state':
         if (local) {
           local.at = { epoch: answer.epoch, version: answer.version };
+          local.stale = false;
           pending.member.pushEncoded('state:change', body);
         }
         break;
@@ -142,6 +156,7 @@ export class ClusterTopic implements TopicState {
         if (local) {
           for (const patch of body.split('\n')) if (patch !== '') pending.member.pushEncoded('state:patch', patch);
           local.at = { epoch: answer.epoch, version: answer.version };
+          local.stale = false;
         }
         break;
       case 'failed':

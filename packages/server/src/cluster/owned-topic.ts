@@ -40,6 +40,8 @@ export class OwnedTopic {
   private version: number;
   private epoch: string;
   private readonly queue = new TaskQueue();
+  /** Set while writes fail, so an outage is logged once, not once per event. */
+  private failing = false;
 
   constructor(
     private readonly context: OwnerContext,
@@ -144,6 +146,7 @@ export class OwnedTopic {
   private async store(request: Request, commit: Update, update?: string): Promise<boolean> {
     try {
       await this.storage.append(this.topic, commit, { owner: this.owner, ...(update ? { publish: update } : {}) });
+      this.failing = false;
       return true;
     } catch (error) {
       if (error instanceof FencedWriteError || error instanceof StorageConflictError) {
@@ -152,7 +155,8 @@ export class OwnedTopic {
         await this.answer(request, { kind: 'moved' });
       } else {
         const reason = `the update could not be stored in Redis: ${errorText(error)}`;
-        this.context.logger.error(`cluster: topic "${this.topic}": ${reason}`);
+        if (!this.failing) this.context.logger.error(`cluster: topic "${this.topic}": ${reason} (until it works again)`);
+        this.failing = true;
         await this.answer(request, { kind: 'failed', reason, ...(request.kind === 'event' ? { event: request.name } : {}) });
       }
       return false;

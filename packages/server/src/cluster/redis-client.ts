@@ -16,15 +16,23 @@ export type RedisClient = ReturnType<typeof createRedisClient>;
 /**
  * A connected client. Commands fail at once while Redis is unreachable instead of queueing
  * (`disableOfflineQueue`): a client's event then gets a precise error rather than hanging.
- * Losing and regaining the connection is logged once each way; `onBack` runs when it is regained.
+ * Losing and regaining the connection is logged once each way, and reported to `events`.
  */
-export async function connectRedis(url: string, name: string, logger: Logger, onBack?: () => void): Promise<RedisClient> {
+export interface ConnectionEvents {
+  /** The connection was lost (once per outage). */
+  onDown?: () => void;
+  /** The connection is back after an outage. */
+  onBack?: () => void;
+}
+
+export async function connectRedis(url: string, name: string, logger: Logger, { onDown, onBack }: ConnectionEvents = {}): Promise<RedisClient> {
   const client = createRedisClient(url);
   let down = false;
   client.on('error', (error: Error) => {
     if (down) return;
     down = true;
     logger.error(`cluster: lost Redis ${redact(url)} (${name}): ${error.message || error.constructor.name}`);
+    onDown?.();
   });
   client.on('ready', () => {
     if (!down) return;

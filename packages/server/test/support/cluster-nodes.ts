@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/livestate.js', import.meta.url));
 
+/** Nodes still running when the test process exits (a timed-out test skips its cleanup) go with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
 /** One `livestate serve --redis` child process: its URL, its node id, and its log lines as they come. */
 export class LiveStateNode {
   readonly lines: string[] = [];
@@ -26,6 +30,8 @@ export class LiveStateNode {
   /** Starts a node and resolves once it prints its ready line. */
   static start(args: string[]): Promise<LiveStateNode> {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     const logs: string[] = [];
     let node: LiveStateNode | undefined;
     createInterface({ input: child.stderr! }).on('line', (line) => {

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+/** Servers still running when the test process exits (a timed-out test skips its cleanup) go with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
 /** A port the kernel just handed out and released, for a child that cannot listen on port 0 itself. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,7 +24,7 @@ export function freePort(): Promise<number> {
 /**
  * A real Debian `redis-server` on a free loopback port, in a temp dir of its own, with
  * persistence off (`--save '' --appendonly no`) so nothing from one run leaks into the next.
- * {@link restart} brings it back on the same port, empty, as a Redis restarted without persistence.
+ * {@link restart} brings it back on the same port and dir: empty, unless it was started `durable`.
  */
 export class RedisServer {
   private child: ChildProcess | undefined;
@@ -28,13 +32,19 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly persistence: string[],
   ) {}
 
-  /** Another process may take the free port before Redis binds it: then it tries a new one. */
-  static async start(attempts = 3): Promise<RedisServer> {
+  /**
+   * `durable` turns on the append-only file with an fsync per write, so a restart keeps
+   * everything acknowledged. Another process may take the free port before Redis binds it:
+   * then it tries a new one.
+   */
+  static async start({ durable = false } = {}, attempts = 3): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'livestate-redis-'));
+    const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     for (let attempt = 1; ; attempt++) {
-      const server = new RedisServer(await freePort(), dir);
+      const server = new RedisServer(await freePort(), dir, persistence);
       try {
         await server.spawn();
         return server;
@@ -71,10 +81,12 @@ export class RedisServer {
   private spawn(): Promise<void> {
     const child = spawn(
       '/usr/bin/redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...this.persistence, '--protected-mode', 'no'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     this.child = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     return new Promise((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
       const output: string[] = [];
