@@ -143,8 +143,12 @@ describe('a cluster of livestate processes on one Redis', () => {
       for (const reason of member.failed.values()) assert.match(reason, /Redis/, `a precise reason: ${reason}`);
     }
     const acksWhileDown = new Map(members.map((member) => [member, member.acked.size]));
+    const framesWhileDown = new Map(members.map((member) => [member, member.client.frames.length]));
     await redis.restart();
-    await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acksWhileDown.get(m)! + 5)));
+    // Every node lost its subscriptions, so every member may have missed updates: it gets the whole state again.
+    const resynchronized = (member: ClusterMember) =>
+      member.client.frames.slice(framesWhileDown.get(member)).some((frame) => frame[3] === 'state:change');
+    await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acksWhileDown.get(m)! + 5 && resynchronized(m))));
     await Promise.all(members.map((member) => member.stop()));
     await Promise.all(nodes.map((node) => node.waitForLine(/Redis .* is back/)));
     await assertConverged(members);

@@ -237,6 +237,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   private async watchOwners(): Promise<void> {
     for (const [topic, view] of this.topics) {
       view.resynchronize();
+      view.retryJoins(Date.now() - this.leaseMs);
       for (const owner of view.pendingOwners) {
         if (owner === this.nodeId) continue;
         const holder = await new TopicLease(this.redis, new TopicKeys(this.prefix, topic), this.nodeId, this.leaseMs)

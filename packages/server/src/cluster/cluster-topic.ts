@@ -32,6 +32,8 @@ interface Pending {
   done: (outcome: EventOutcome) => void;
   /** The node the request went to; '' until it was sent. */
   owner: string;
+  /** When it was last sent (ms since the epoch). */
+  sentAt: number;
   moves: number;
 }
 
@@ -110,6 +112,16 @@ export class ClusterTopic implements TopicState {
     }
   }
 
+  /**
+   * Sends again the joins sent before `sentBefore` that got no answer: an answer published
+   * while this node's subscriptions were being restored is lost. A join can be repeated.
+   */
+  retryJoins(sentBefore: number): void {
+    for (const pending of this.pending.values()) {
+      if (pending.request.kind === 'join' && pending.owner !== '' && pending.sentAt < sentBefore) void this.dispatch(pending);
+    }
+  }
+
   /** Owners that have requests of this topic in flight. */
   get pendingOwners(): Set<string> {
     return new Set([...this.pending.values()].map((pending) => pending.owner).filter((owner) => owner !== ''));
@@ -174,7 +186,7 @@ export class ClusterTopic implements TopicState {
     return new Promise((done) => {
       const req = this.context.nextRequestId();
       const full = { ...request, topic: this.topic, req, from: this.context.nodeId, socket: member.socket } as Request;
-      const pending: Pending = { request: full, member, done, owner: '', moves: 0 };
+      const pending: Pending = { request: full, member, done, owner: '', sentAt: 0, moves: 0 };
       this.pending.set(req, pending);
       void this.dispatch(pending);
     });
@@ -182,6 +194,7 @@ export class ClusterTopic implements TopicState {
 
   private async dispatch(pending: Pending): Promise<void> {
     pending.owner = '';
+    pending.sentAt = Date.now();
     try {
       this.subscription ??= this.context.subscribe(this.topic).catch((error: unknown) => {
         this.subscription = undefined;
