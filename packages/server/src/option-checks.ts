@@ -39,3 +39,7 @@ export function checkOptionalString(value: unknown, name: string): void {
 export function checkOptionalPositiveInteger(value: unknown, name: string): void {
   if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) fail(name, 'a positive integer', value);
 }
+
+export function checkOptionalNonNegativeInteger(value: unknown, name: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 0)) fail(name, 'a non-negative integer', value);
+}

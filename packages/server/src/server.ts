@@ -19,9 +19,11 @@ import {
   checkFunction,
   checkObject,
   checkOptionalFunction,
+  checkOptionalNonNegativeInteger,
   checkOptionalPositiveInteger,
   checkOptionalString,
 } from './option-checks.js';
+import { StateCache } from './state/state-cache.js';
 import { MemoryStorage } from './storage/memory-storage.js';
 import type { Storage } from './storage/storage.js';
 import type { Payload } from './transport/serializer.js';
@@ -68,6 +70,18 @@ export interface LiveStateServerOptions extends HandlerLimits {
    * keep states in a file (`livestate serve` does, by default).
    */
   storage?: Storage;
+  /**
+   * The most states held in memory (topic-scoped ones, and connection-scoped ones in their
+   * grace period); least recently used ones with no members are unloaded to make room, and a
+   * join that finds every one in use is refused. Default 10,000.
+   */
+  maxStates?: number;
+  /** A topic-scoped state with no members is unloaded from memory after this long (it stays stored). Default 30,000. */
+  unloadAfterMs?: number;
+  /** A connection-scoped state is kept this long after its channel goes, for its client to resume it. Default 60,000. */
+  connectionGraceMs?: number;
+  /** The most channels one socket may have joined at once. Default 100. */
+  maxChannelsPerSocket?: number;
   logger?: Logger;
   /**
    * Runs this server as one node of a cluster coordinated through Redis: topic-scoped states
@@ -85,6 +99,8 @@ export interface ListenOptions {
 }
 
 const PHOENIX_SUBPROTOCOL = 'phoenix';
+
+
 const AUTH_TOKEN_PREFIX = 'base64url.bearer.phx.';
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -129,6 +145,8 @@ export class LiveStateServer {
   private readonly sweeper: IdleSweeper;
   private readonly logger: Logger;
   private readonly storage: Storage;
+  private readonly states: StateCache;
+  private readonly maxChannelsPerSocket: number;
   private httpServer: HttpServer | undefined;
   private ownsHttpServer = false;
   private nextSocketId = 1;
@@ -140,6 +158,8 @@ export class LiveStateServer {
     this.path = (options.path ?? '/socket').replace(/\/+$/, '');
     this.logger = options.logger ?? consoleLogger;
     this.storage = options.storage ?? new MemoryStorage();
+    this.states = new StateCache(options.maxStates ?? 10_000);
+    this.maxChannelsPerSocket = options.maxChannelsPerSocket ?? 100;
     const { cluster } = options;
     this.router = new Router(options.routes, {
       storage: this.storage,
@@ -148,6 +168,9 @@ export class LiveStateServer {
         handlerTimeoutMs: options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
         maxStateBytes: options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES,
       },
+      states: this.states,
+      unloadAfterMs: options.unloadAfterMs ?? 30_000,
+      connectionGraceMs: options.connectionGraceMs ?? 60_000,
       ...(cluster ? { sharedState: (topic: string) => this.cluster!.topicFor(topic) } : {}),
     });
     this.clusterReady = cluster
@@ -226,6 +249,7 @@ export class LiveStateServer {
     await this.cluster?.close();
     await closeAll([...this.wss.clients]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.states.clear();
     await this.storage.close();
     const server = this.httpServer;
     if (server && this.ownsHttpServer) {
@@ -282,7 +306,7 @@ export class LiveStateServer {
     if (socket.destroyed) return;
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const info: SocketInfo = { id: String(this.nextSocketId++), params, assigns };
-      const live = new LiveSocket(ws, info, this.router, this.logger, this.options.maxBufferedBytes ?? 4 * 1024 * 1024);
+      const live = new LiveSocket(ws, info, this.router, this.logger, this.options.maxBufferedBytes ?? 4 * 1024 * 1024, this.maxChannelsPerSocket);
       this.sockets.add(live);
       ws.on('close', () => this.sockets.delete(live));
     });
@@ -296,6 +320,10 @@ function checkServerOptions(options: LiveStateServerOptions): void {
   checkOptionalPositiveInteger(options.maxFrameBytes, 'maxFrameBytes');
   checkOptionalPositiveInteger(options.idleTimeoutMs, 'idleTimeoutMs');
   checkOptionalPositiveInteger(options.maxBufferedBytes, 'maxBufferedBytes');
+  checkOptionalPositiveInteger(options.maxStates, 'maxStates');
+  checkOptionalPositiveInteger(options.maxChannelsPerSocket, 'maxChannelsPerSocket');
+  checkOptionalNonNegativeInteger(options.unloadAfterMs, 'unloadAfterMs');
+  checkOptionalNonNegativeInteger(options.connectionGraceMs, 'connectionGraceMs');
   if (options.origins !== undefined && typeof options.origins !== 'function') {
     checkArray(options.origins, 'origins (a list of allowed Origin headers, or a function)');
   }

@@ -5,7 +5,7 @@ import { join as joinPath } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteStorage, type LiveStateServer } from '@livestate/server';
 import { CaptureLogger } from './support/capture-logger.js';
-import { RawClient, startServer, withoutEpoch } from './support/clients.js';
+import { TestFleet, withoutEpoch, type RawClient } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
 const directory = await mkdtemp(joinPath(tmpdir(), 'livestate-durability-'));
@@ -13,24 +13,12 @@ after(() => rm(directory, { recursive: true, force: true }));
 let files = 0;
 const newFile = () => joinPath(directory, `${++files}.db`);
 
-const servers: LiveStateServer[] = [];
-const clients: RawClient[] = [];
-after(async () => {
-  clients.forEach((client) => client.close());
-  await Promise.all(servers.map((server) => server.close()));
-});
+const fleet = new TestFleet();
+after(() => fleet.close());
 
-async function durableServer(file: string, logger = new CaptureLogger()): Promise<LiveStateServer> {
-  const server = await startServer({ storage: new SqliteStorage(file), logger, routes: [{ topic: 'todo:*', handler: todoHandler, scope: 'topic' }] });
-  servers.push(server);
-  return server;
-}
-
-async function client(server: LiveStateServer): Promise<RawClient> {
-  const connected = await RawClient.connect(server.url);
-  clients.push(connected);
-  return connected;
-}
+const durableServer = (file: string, logger = new CaptureLogger()): Promise<LiveStateServer> =>
+  fleet.server({ storage: new SqliteStorage(file), logger, routes: [{ topic: 'todo:*', handler: todoHandler, scope: 'topic' }] });
+const client = (server: LiveStateServer) => fleet.client(server);
 
 /** Joins and returns the join_ref and the initial `state:change` payload. */
 async function join(raw: RawClient, topic: string, params: object = {}) {

@@ -2,15 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import jsonPatch from 'fast-json-patch';
 import { defineHandler, MemoryStorage, type LiveStateServer, type Payload } from '@livestate/server';
-import { RawClient, startServer, type Frame } from './support/clients.js';
+import { TestFleet, type Frame } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
-const servers: LiveStateServer[] = [];
-const clients: RawClient[] = [];
-after(async () => {
-  clients.forEach((client) => client.close());
-  await Promise.all(servers.map((server) => server.close()));
-});
+const fleet = new TestFleet();
+after(() => fleet.close());
 
 const seenParams: Payload[] = [];
 const recordingHandler = defineHandler({
@@ -22,23 +18,15 @@ const recordingHandler = defineHandler({
   events: {},
 });
 
-async function server(patchWindow?: number): Promise<LiveStateServer> {
-  const started = await startServer({
+const server = (patchWindow?: number): Promise<LiveStateServer> =>
+  fleet.server({
     storage: new MemoryStorage({ patchWindow }),
     routes: [
       { topic: 'todo:*', handler: todoHandler, scope: 'topic' },
       { topic: 'params:*', handler: recordingHandler, scope: 'topic' },
     ],
   });
-  servers.push(started);
-  return started;
-}
-
-async function client(live: LiveStateServer): Promise<RawClient> {
-  const raw = await RawClient.connect(live.url);
-  clients.push(raw);
-  return raw;
-}
+const client = (live: LiveStateServer) => fleet.client(live);
 
 /** A client that adds `count` todos to `topic`, each acknowledged. */
 async function addTodos(live: LiveStateServer, topic: string, count: number): Promise<void> {

@@ -6,9 +6,10 @@ import {
   checkOptionalFunction,
   checkOptionalPositiveInteger,
 } from '../option-checks.js';
+import { LimitError, type StateCache } from '../state/state-cache.js';
 import { StateStore } from '../state/state-store.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
-import type { Storage } from '../storage/storage.js';
+import type { Position, Storage } from '../storage/storage.js';
 import type { TopicState } from './topic-state.js';
 
 /**
@@ -58,6 +59,12 @@ export interface RouteContext {
   limits: Required<HandlerLimits>;
   /** Where topic-scoped states live when not in this process (a cluster's topics). */
   sharedState?: (topic: string, route: Route) => TopicState;
+  /** The states held in this process, shared by every route. */
+  states: StateCache;
+  /** How long a topic-scoped state with no members stays in memory. */
+  unloadAfterMs: number;
+  /** How long a connection-scoped state is kept after its channel goes, for its client to resume. */
+  connectionGraceMs: number;
 }
 
 /** A topic pattern bound to a handler, owning the states of the topics it matches. */
@@ -68,7 +75,6 @@ export class Route {
   readonly maxVersion: number;
   readonly handlerTimeoutMs: number;
   readonly maxStateBytes: number;
-  private readonly sharedStores = new Map<string, StateStore>();
 
   /** `name` is how errors refer to these options, e.g. `routes[1]`. */
   constructor(
@@ -107,22 +113,48 @@ export class Route {
     return this.prefix === undefined ? topic === this.pattern : topic.startsWith(this.prefix);
   }
 
-  /** The store a new join of `topic` attaches to. */
-  storeFor(topic: string): TopicState {
-    // A connection's state is its own: it lives in memory, in a storage of its own.
-    if (this.scope === 'connection') return this.newStore(topic, new MemoryStorage());
+  /**
+   * The store a new join of `topic` attaches to; `resume` gets a connection-scoped state back
+   * within its grace period. Throws a {@link LimitError} when no more states fit in memory.
+   */
+  storeFor(topic: string, resume?: Position): TopicState {
+    if (this.scope === 'connection') return this.connectionStore(topic, resume);
     if (this.context.sharedState) return this.context.sharedState(topic, this);
-    let store = this.sharedStores.get(topic);
-    if (!store) {
-      store = this.newStore(topic, this.context.storage);
-      this.sharedStores.set(topic, store);
-    }
-    return store;
+    const { states, storage, unloadAfterMs } = this.context;
+    const key = `topic ${topic}`;
+    return (
+      states.take(key) ??
+      states.add(key, (after) => this.newStore(topic, storage, after, (store) => states.unloadLater(key, store, unloadAfterMs)))
+    );
   }
 
-  private newStore(topic: string, storage: Storage): StateStore {
+  /**
+   * A connection's state is its own, in a memory storage of its own. When its channel goes it
+   * is held for the grace period under its epoch, an unguessable id that only its client knows.
+   */
+  private connectionStore(topic: string, resume: Position | undefined): StateStore {
+    const { states, connectionGraceMs } = this.context;
+    const keyOf = (epoch: string) => `connection ${epoch} ${topic}`;
+    const held = resume && states.take(keyOf(resume.epoch));
+    if (held) return held;
+    return this.newStore(topic, new MemoryStorage(), undefined, (store) => {
+      if (store.currentEpoch === '') return; // it never had a state
+      const key = keyOf(store.currentEpoch);
+      if (!states.take(key)) {
+        try {
+          states.add(key, () => store);
+        } catch (error) {
+          if (error instanceof LimitError) return; // no room to hold it: it goes now
+          throw error;
+        }
+      }
+      states.unloadLater(key, store, connectionGraceMs);
+    });
+  }
+
+  private newStore(topic: string, storage: Storage, after: Promise<void> | undefined, onIdle: (store: StateStore) => void): StateStore {
     const { handler, maxVersion, handlerTimeoutMs, maxStateBytes } = this;
-    return new StateStore(topic, { handler, storage, maxVersion, handlerTimeoutMs, maxStateBytes, logger: this.context.logger });
+    return new StateStore(topic, { handler, storage, maxVersion, handlerTimeoutMs, maxStateBytes, logger: this.context.logger, after, onIdle });
   }
 }
 

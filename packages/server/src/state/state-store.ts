@@ -31,6 +31,10 @@ export interface StateStoreOptions {
   /** The largest state, as UTF-8 JSON, that `init` or an event may produce. */
   maxStateBytes: number;
   logger: Logger;
+  /** Work to finish before this store's first operation: the last store of the same topic, unloading. */
+  after?: Promise<void>;
+  /** Called when the last member leaves. */
+  onIdle?: (store: StateStore) => void;
 }
 
 /** Thrown for a write the storage refused, so its reason reaches the sender. */
@@ -55,18 +59,21 @@ export class StateStore {
   private version = 0;
   private epoch = '';
   private readonly members = new Set<Member>();
-  private readonly queue = new TaskQueue();
+  private readonly queue: TaskQueue;
   private readonly handler: LiveStateHandler;
   private readonly storage: Storage;
   private readonly maxVersion: number;
   private readonly handlerTimeoutMs: number;
   private readonly maxStateBytes: number;
   private readonly logger: Logger;
+  private readonly onIdle: ((store: StateStore) => void) | undefined;
 
   constructor(
     readonly topic: string,
-    { handler, storage, maxVersion, handlerTimeoutMs, maxStateBytes, logger }: StateStoreOptions,
+    { handler, storage, maxVersion, handlerTimeoutMs, maxStateBytes, logger, after, onIdle }: StateStoreOptions,
   ) {
+    this.queue = new TaskQueue(after);
+    this.onIdle = onIdle;
     this.handler = handler;
     this.storage = storage;
     this.maxVersion = maxVersion;
@@ -77,6 +84,16 @@ export class StateStore {
 
   get memberCount(): number {
     return this.members.size;
+  }
+
+  /** The epoch of the state in memory; empty before it is loaded. */
+  get currentEpoch(): string {
+    return this.epoch;
+  }
+
+  /** Resolves when everything queued so far has run. */
+  finished(): Promise<void> {
+    return this.queue.run(() => undefined);
   }
 
   /**
@@ -98,7 +115,7 @@ export class StateStore {
 
   /** Stops pushing to a member at once; its queued work still runs but sends nothing to it. */
   leave(member: Member): void {
-    this.members.delete(member);
+    if (this.members.delete(member) && this.members.size === 0) this.onIdle?.(this);
   }
 
   /** `lvs_refresh`: the whole state at the current version, to this member only. */

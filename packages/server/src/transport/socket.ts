@@ -2,12 +2,14 @@ import type { WebSocket, RawData } from 'ws';
 import { Channel, type ChannelTransport } from '../channels/channel.js';
 import { takeResume } from '../channels/resume.js';
 import type { Router } from '../channels/route.js';
+import type { TopicState } from '../channels/topic-state.js';
 import type { Authorization, SocketInfo } from '../handler.js';
 import { errorText } from '../error-text.js';
 import { UserError } from '../handler.js';
 import { reportHandlerFailure } from '../handler-failure.js';
 import type { Logger } from '../logger.js';
 import { withTimeLimit } from '../state/time-limit.js';
+import { LimitError } from '../state/state-cache.js';
 import { decode, encode, replyPayload, type Message } from './serializer.js';
 
 const PHOENIX_TOPIC = 'phoenix';
@@ -32,6 +34,7 @@ export class LiveSocket implements ChannelTransport {
     private readonly router: Router,
     private readonly logger: Logger,
     private readonly maxBufferedBytes: number,
+    private readonly maxChannels: number,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => this.closeChannels());
@@ -121,6 +124,10 @@ export class LiveSocket implements ChannelTransport {
       this.reply(message, 'error', { reason: 'unmatched topic' });
       return;
     }
+    if (!this.latestJoins.has(topic) && this.latestJoins.size >= this.maxChannels) {
+      this.reply(message, 'error', { reason: `too many channels on this socket: at most ${this.maxChannels}` });
+      return;
+    }
     // A second join of a joined topic replaces the first.
     this.channels.get(topic)?.close();
     this.channels.delete(topic);
@@ -144,7 +151,17 @@ export class LiveSocket implements ChannelTransport {
       this.reply(message, 'error', { reason: typeof authorization === 'string' ? authorization : 'unauthorized' });
       return;
     }
-    const channel = new Channel(this, topic, message.joinRef, params, route.storeFor(topic), resume);
+    let store: TopicState;
+    try {
+      store = route.storeFor(topic, resume);
+    } catch (error) {
+      if (!(error instanceof LimitError)) throw error;
+      this.latestJoins.delete(topic);
+      this.logger.warn(`socket ${this.info.id}: join of "${topic}" refused: ${error.message}`);
+      this.reply(message, 'error', { reason: error.message });
+      return;
+    }
+    const channel = new Channel(this, topic, message.joinRef, params, store, resume);
     this.channels.set(topic, channel);
     this.reply(message, 'ok', {});
     await channel.start();

@@ -179,3 +179,26 @@ export function upgradeStatus(url: string, headers: Record<string, string> = {})
     ws.on('error', reject);
   });
 }
+
+/** The servers and raw clients a test file starts, each closed after the file's tests. */
+export class TestFleet {
+  private readonly servers: LiveStateServer[] = [];
+  private readonly clients: RawClient[] = [];
+
+  async server(options: LiveStateServerOptions): Promise<LiveStateServer> {
+    const server = await startServer(options);
+    this.servers.push(server);
+    return server;
+  }
+
+  async client(server: LiveStateServer): Promise<RawClient> {
+    const client = await RawClient.connect(server.url);
+    this.clients.push(client);
+    return client;
+  }
+
+  async close(): Promise<void> {
+    this.clients.forEach((client) => client.close());
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+}
