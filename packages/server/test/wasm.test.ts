@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GuestPool, wasmHandler, type LiveStateServer, type WasmHandler } from '@livestate/server';
-import { RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
+import { joinTopic, RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { guestPath } from './support/guests.js';
 import { todoHandler } from './support/todo-handler.js';
@@ -47,16 +47,9 @@ describe('WebAssembly handlers', () => {
 
   /** A raw client joined to a fresh topic under `prefix`, with its initial state read. */
   async function joined(prefix: string, params: object = {}, topic = `${prefix}:${++topicCount}`) {
-    const client = await RawClient.connect(server.url);
-    clients.push(client);
-    const joinRef = client.join(topic, params);
-    const [, , , , initial] = await client.nextEvent('state:change');
-    const push = (event: string, payload: object = {}) => client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, payload]);
-    const refresh = async () => {
-      client.send([joinRef, client.ref(), topic, 'lvs_refresh', {}]);
-      return (await client.nextEvent('state:change'))[4];
-    };
-    return { client, topic, joinRef, initial, push, refresh };
+    const topicClient = await joinTopic(server.url, topic, params);
+    clients.push(topicClient.client);
+    return topicClient;
   }
 
   it('runs the todo handler: init with the join params, reply events before the patch', async () => {

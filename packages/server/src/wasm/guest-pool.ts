@@ -1,7 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
-import type { CompiledModule, FailureKind, FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
+import type {
+  CompiledModule,
+  ComponentModule,
+  FailureKind,
+  FromWorker,
+  GuestInput,
+  GuestModule,
+  LogLevel,
+  PluginSettings,
+  ToWorker,
+} from './worker-protocol.js';
 
 /**
  * A guest call that did not return: `timeout` when the pool had to stop it, `closed`
@@ -18,7 +28,7 @@ export class GuestCallError extends Error {
 }
 
 interface LoadedModule {
-  module: CompiledModule;
+  guest: GuestModule;
   settings: PluginSettings;
   logger: Logger;
   /** Calls queued or running; a retired module is unloaded when this reaches 0. */
@@ -42,7 +52,7 @@ export interface CallOptions {
 interface PendingCall extends CallOptions {
   moduleId: number;
   name: string;
-  input: string;
+  input: GuestInput;
   resolve(output: string | null): void;
   reject(error: GuestCallError): void;
 }
@@ -91,10 +101,14 @@ export class GuestPool {
 
   constructor(readonly size: number = Math.max(2, availableParallelism())) {}
 
+  /** Makes an Extism plugin's compiled module callable; returns its id for {@link call}. */
   load(module: CompiledModule, settings: PluginSettings, logger: Logger): number {
-    const moduleId = this.nextModuleId++;
-    this.modules.set(moduleId, { module, settings, logger, pending: 0, retired: false });
-    return moduleId;
+    return this.add({ kind: 'extism', module }, settings, logger);
+  }
+
+  /** Makes a transpiled WebAssembly Component callable; returns its id for {@link call}. */
+  loadComponent(component: ComponentModule, settings: PluginSettings, logger: Logger): number {
+    return this.add({ kind: 'component', ...component }, settings, logger);
   }
 
   /** Unloads a module once the calls already made on it are done. */
@@ -105,7 +119,7 @@ export class GuestPool {
     if (loaded.pending === 0) this.unload(moduleId);
   }
 
-  call(moduleId: number, name: string, input: string, options: CallOptions): Promise<string | null> {
+  call(moduleId: number, name: string, input: GuestInput, options: CallOptions): Promise<string | null> {
     const loaded = this.modules.get(moduleId);
     if (this.closed) return Promise.reject(new GuestCallError('closed', 'the guest pool is closed'));
     if (!loaded) return Promise.reject(new GuestCallError('closed', `module ${moduleId} is not loaded`));
@@ -149,6 +163,12 @@ export class GuestPool {
     return lane;
   }
 
+  private add(guest: GuestModule, settings: PluginSettings, logger: Logger): number {
+    const moduleId = this.nextModuleId++;
+    this.modules.set(moduleId, { guest, settings, logger, pending: 0, retired: false });
+    return moduleId;
+  }
+
   private dispatch(): void {
     while (this.turns.length > 0) {
       const idle = this.workers.find((candidate) => !candidate.current) ?? this.spawn();
@@ -183,7 +203,7 @@ export class GuestPool {
   private start(entry: PoolWorker, call: PendingCall): void {
     const loaded = this.modules.get(call.moduleId)!;
     if (!entry.loaded.has(call.moduleId)) {
-      this.post(entry, { type: 'load', moduleId: call.moduleId, module: loaded.module, settings: loaded.settings });
+      this.post(entry, { type: 'load', moduleId: call.moduleId, guest: loaded.guest, settings: loaded.settings });
       entry.loaded.add(call.moduleId);
     }
     const callId = this.nextCallId++;

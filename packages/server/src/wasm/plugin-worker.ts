@@ -2,18 +2,21 @@ import createPlugin, { type Plugin } from '@extism/extism';
 import { parentPort } from 'node:worker_threads';
 import { bulkCopyFunctions, USER_NAMESPACE } from './bulk-copy.js';
 import { sandboxWasi, WASI_NAMESPACE, WasiExit } from './sandbox-wasi.js';
-import type { FromWorker, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
+import { instantiateComponent } from './component-instance.js';
+import { GuestError, type GuestInstance } from './guest-instance.js';
+import type { FromWorker, GuestInput, GuestModule, LogLevel, PluginSettings, ToWorker } from './worker-protocol.js';
 
 /*
  * A worker thread that runs guest calls, one at a time, on in-process Extism
- * plugins. The pool ends a runaway call by terminating this thread, which is
- * why guests run here and not on the server's event loop.
+ * plugins and on transpiled components. The pool ends a runaway call by
+ * terminating this thread, which is why guests run here and not on the server's
+ * event loop.
  */
 
 interface Loaded {
-  module: WebAssembly.Module;
+  guest: GuestModule;
   settings: PluginSettings;
-  instance?: { plugin: Plugin; memory: WebAssembly.Memory };
+  instance?: GuestInstance;
 }
 
 const port = parentPort!;
@@ -27,18 +30,23 @@ function loggerFor(moduleId: number): Console {
   return { trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } as unknown as Console;
 }
 
-async function instantiate(moduleId: number, loaded: Loaded): Promise<NonNullable<Loaded['instance']>> {
+function instantiate(moduleId: number, loaded: Loaded): Promise<GuestInstance> {
+  const { guest } = loaded;
+  return guest.kind === 'extism' ? instantiateExtism(moduleId, guest.module, loaded.settings) : instantiateComponent(guest);
+}
+
+async function instantiateExtism(moduleId: number, module: WebAssembly.Module, settings: PluginSettings): Promise<GuestInstance> {
   let memory: WebAssembly.Memory | undefined;
   const currentMemory = () => memory!;
-  const wasiImports = WebAssembly.Module.imports(loaded.module)
+  const wasiImports = WebAssembly.Module.imports(module)
     .filter((entry) => entry.module === WASI_NAMESPACE)
     .map((entry) => entry.name);
   const logger = loggerFor(moduleId);
   const plugin = await createPlugin(
-    { wasm: [{ module: loaded.module }] },
+    { wasm: [{ module }] },
     {
       useWasi: false,
-      logLevel: loaded.settings.logLevel,
+      logLevel: settings.logLevel,
       logger,
       functions: {
         [USER_NAMESPACE]: bulkCopyFunctions(currentMemory),
@@ -54,13 +62,33 @@ async function instantiate(moduleId: number, loaded: Loaded): Promise<NonNullabl
     throw new Error('the module exports no memory named "memory"');
   }
   memory = exported;
-  return { plugin, memory };
+  return extismInstance(plugin, exported);
+}
+
+function extismInstance(plugin: Plugin, memory: WebAssembly.Memory): GuestInstance {
+  return {
+    async call(name: string, input: GuestInput) {
+      if (typeof input !== 'string') throw new TypeError('an Extism call takes one JSON text');
+      try {
+        const output = await plugin.call(name, input);
+        return output === null ? null : { byteLength: output.bytes().byteLength, text: () => output.text() };
+      } catch (error) {
+        const text = error instanceof Error ? error.message : String(error);
+        if (text.startsWith(GUEST_ERROR_PREFIX)) throw new GuestError(text.slice(GUEST_ERROR_PREFIX.length));
+        throw error;
+      }
+    },
+    get memoryBytes() {
+      return memory.buffer.byteLength;
+    },
+    close: () => plugin.close(),
+  };
 }
 
 async function discard(loaded: Loaded): Promise<void> {
   const instance = loaded.instance;
   loaded.instance = undefined;
-  await instance?.plugin.close().catch(() => undefined);
+  await instance?.close().catch(() => undefined);
 }
 
 async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromWorker> {
@@ -69,22 +97,20 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromW
   if (!loaded) return { type: 'failed', callId, kind: 'trap', message: `module ${moduleId} is not loaded` };
   try {
     loaded.instance ??= await instantiate(moduleId, loaded);
-    const output = await loaded.instance.plugin.call(name, input);
+    const output = await loaded.instance.call(name, input);
     const { maxOutputBytes, recycleBytes } = loaded.settings;
-    const outputBytes = output?.bytes().byteLength ?? 0;
+    const outputBytes = output?.byteLength ?? 0;
     const tooLarge = outputBytes > maxOutputBytes;
     const text = output === null || tooLarge ? null : output.text();
-    if (loaded.instance.memory.buffer.byteLength > recycleBytes) await discard(loaded);
+    if (loaded.instance.memoryBytes > recycleBytes) await discard(loaded);
     if (tooLarge) {
       const message = `${count(outputBytes)} bytes of output, more than the ${count(maxOutputBytes)} allowed (maxOutputBytes)`;
       return { type: 'failed', callId, kind: 'too-large', message };
     }
     return { type: 'done', callId, output: text };
   } catch (error) {
+    if (error instanceof GuestError) return { type: 'failed', callId, kind: 'guest-error', message: error.message };
     const text = error instanceof Error ? error.message : String(error);
-    if (text.startsWith(GUEST_ERROR_PREFIX)) {
-      return { type: 'failed', callId, kind: 'guest-error', message: text.slice(GUEST_ERROR_PREFIX.length) };
-    }
     await discard(loaded);
     return { type: 'failed', callId, kind: error instanceof WasiExit ? 'exit' : 'trap', message: text };
   }
@@ -93,7 +119,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromW
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'load':
-      modules.set(message.moduleId, { module: message.module, settings: message.settings });
+      modules.set(message.moduleId, { guest: message.guest, settings: message.settings });
       break;
     case 'unload': {
       const loaded = modules.get(message.moduleId);

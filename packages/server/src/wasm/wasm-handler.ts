@@ -4,10 +4,12 @@ import { basename, dirname, resolve } from 'node:path';
 import { Reply, UnknownEventError, UserError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { Payload } from '../transport/serializer.js';
+import { COMPONENT_EVENTS_CALL } from './component-instance.js';
+import { isComponent, loadComponent } from './component-loader.js';
 import { GuestCallError, GuestPool } from './guest-pool.js';
 import { rewriteModule } from './module-rewriter.js';
 import { WASI_MODULES, WASI_NAMESPACE } from './sandbox-wasi.js';
-import type { LogLevel } from './worker-protocol.js';
+import type { GuestInput, LogLevel, PluginSettings } from './worker-protocol.js';
 
 export interface WasmHandlerOptions {
   /** A call that runs longer is stopped and the event fails. Default 1,000 ms. */
@@ -57,11 +59,13 @@ interface CompiledModule {
   moduleId: number;
   events: ReadonlySet<string>;
   hasInit: boolean;
-  /** The module returns `{state, events}` from events: it exports `livestate_envelope`. */
+  /** The module returns `{state, events}` from events: it exports `livestate_envelope`, or is a component. */
   envelope: boolean;
   logger: Logger;
   /** It returned the envelope shape without exporting `livestate_envelope`, and was warned about it. */
   warnedStrayEnvelope?: boolean;
+  /** A component takes an event's payload and state as two JSON texts, not one `[payload, state]`. */
+  component: boolean;
 }
 
 /** Loads a module as a LiveState handler; refuses, with the reason, a file that is not a usable module. */
@@ -76,7 +80,8 @@ export async function wasmHandler(path: string, options: WasmHandlerOptions = {}
  * A LiveState handler whose events are exports of a WebAssembly module, in the
  * calling convention of the original LiveState Extism experiment: `init` returns the
  * initial state and each event export takes `[payload, state]` and returns the new
- * state, all JSON text.
+ * state, all JSON text. A WebAssembly Component of the `livestate:handler` world
+ * (built by `livestate-guest-js`) is recognized by its header and runs the same way.
  */
 export class WasmHandler implements LiveStateHandler {
   private compiled: CompiledModule | undefined;
@@ -107,6 +112,13 @@ export class WasmHandler implements LiveStateHandler {
   /** Reads, caps and compiles the module file, then makes it the one new calls use. */
   async load(): Promise<void> {
     const bytes = await readFile(this.path);
+    const compiled = isComponent(bytes) ? await this.compileComponent(bytes) : await this.compileModule(bytes);
+    const previous = this.compiled;
+    this.compiled = compiled;
+    if (previous) this.pool.retire(previous.moduleId);
+  }
+
+  private async compileModule(bytes: Buffer): Promise<CompiledModule> {
     const rewritten = rewriteModule(bytes, {
       maxPages: this.maxPages,
       renameImports: Object.fromEntries(WASI_MODULES.map((name) => [name, WASI_NAMESPACE])),
@@ -121,28 +133,45 @@ export class WasmHandler implements LiveStateHandler {
     if (!exports.some((entry) => entry.kind === 'memory' && entry.name === 'memory')) {
       throw new Error(`${this.path} exports no memory named "memory": it is not an Extism plugin`);
     }
-    const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
-    const logger = prefixed(this.logger, `[${basename(this.path)}] `);
+    const logger = this.guestLogger();
     const hasInit = exports.some((entry) => entry.kind === 'function' && entry.name === 'init');
     if (!hasInit) logger.warn('exports no "init" function: every join will get an error instead of a state');
-    const moduleId = this.pool.load(
-      module,
-      {
-        logLevel: this.options.logLevel ?? 'info',
-        recycleBytes: recycleMiB * 1024 * 1024,
-        maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-      },
-      logger,
-    );
-    const previous = this.compiled;
-    this.compiled = {
-      moduleId,
+    return {
+      moduleId: this.pool.load(module, this.settings(), logger),
       events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
       hasInit,
       envelope: exports.some((entry) => entry.name === 'livestate_envelope'),
       logger,
+      component: false,
     };
-    if (previous) this.pool.retire(previous.moduleId);
+  }
+
+  /** Loads a component and asks it for its events, which also proves that it instantiates. */
+  private async compileComponent(bytes: Buffer): Promise<CompiledModule> {
+    const logger = this.guestLogger();
+    const moduleId = this.pool.loadComponent(await loadComponent(this.path, bytes, this.maxPages), this.settings(), logger);
+    const compiled = { moduleId, events: new Set<string>(), hasInit: true, envelope: true, logger, component: true };
+    try {
+      const events: unknown = this.parse(await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path), COMPONENT_EVENTS_CALL);
+      if (!Array.isArray(events) || !events.every((event) => typeof event === 'string')) throw new Error('its events are not a list of names');
+      return { ...compiled, events: new Set(events) };
+    } catch (error) {
+      this.pool.retire(moduleId);
+      throw new Error(`${this.path} is not a usable handler component: ${(error as Error).message}`);
+    }
+  }
+
+  private settings(): PluginSettings {
+    const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
+    return {
+      logLevel: this.options.logLevel ?? 'info',
+      recycleBytes: recycleMiB * 1024 * 1024,
+      maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    };
+  }
+
+  private guestLogger(): Logger {
+    return prefixed(this.logger, `[${basename(this.path)}] `);
   }
 
   /** Reloads the module when its file is written; a module that fails to load leaves the old one in place. */
@@ -173,7 +202,8 @@ export class WasmHandler implements LiveStateHandler {
   async handleEvent(name: string, payload: Payload, state: State, context: EventContext): Promise<State | Reply> {
     const compiled = this.current();
     if (!compiled.events.has(name)) throw new UnknownEventError(name);
-    const output = this.parse(await this.call(compiled, name, JSON.stringify([payload, state]), context.topic), name);
+    const input = compiled.component ? [JSON.stringify(payload), JSON.stringify(state)] : JSON.stringify([payload, state]);
+    const output = this.parse(await this.call(compiled, name, input, context.topic), name);
     if (compiled.envelope) return openEnvelope(output, name);
     if (!compiled.warnedStrayEnvelope && looksLikeEnvelope(output)) {
       compiled.warnedStrayEnvelope = true;
@@ -199,7 +229,7 @@ export class WasmHandler implements LiveStateHandler {
     return this.compiled;
   }
 
-  private async call(compiled: CompiledModule, name: string, input: string, topic: string): Promise<string | null> {
+  private async call(compiled: CompiledModule, name: string, input: GuestInput, topic: string): Promise<string | null> {
     try {
       return await this.pool.call(compiled.moduleId, name, input, { topic, timeoutMs: this.timeoutMs, maxWaiting: this.maxWaiting });
     } catch (error) {

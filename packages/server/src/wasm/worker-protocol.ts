@@ -22,13 +22,27 @@ export type CompiledModule = typeof globalThis extends {
   ? Module
   : object;
 
+/** A WebAssembly Component, transpiled by jco into core modules and a JavaScript loader. */
+export interface ComponentModule {
+  /** The file URL of the loader: an ES module exporting jco's `instantiate(getCoreModule, imports)`. */
+  loader: string;
+  /** The component's core modules, compiled (and capped) by the server, by the file names the loader asks for. */
+  cores: Record<string, CompiledModule>;
+}
+
+/** What a worker instantiates: an Extism plugin, or a component. */
+export type GuestModule = { kind: 'extism'; module: CompiledModule } | ({ kind: 'component' } & ComponentModule);
+
+/** A call's input: JSON text for an Extism export; for a component, the JSON text of each argument. */
+export type GuestInput = string | readonly string[];
+
 export type ToWorker =
-  | { type: 'load'; moduleId: number; module: CompiledModule; settings: PluginSettings }
+  | { type: 'load'; moduleId: number; guest: GuestModule; settings: PluginSettings }
   | { type: 'unload'; moduleId: number }
-  | { type: 'call'; callId: number; moduleId: number; name: string; input: string };
+  | { type: 'call'; callId: number; moduleId: number; name: string; input: GuestInput };
 
 /**
- * - `guest-error`: the guest reported an error with `error_set`; the instance is fine.
+ * - `guest-error`: the guest reported an error on purpose (Extism's `error_set`, a component's `err`); the instance is fine.
  * - `trap`: the guest trapped (including running out of its capped memory); the instance was discarded.
  * - `exit`: the guest called WASI `proc_exit`; the instance was discarded.
  * - `too-large`: the guest's output is longer than `maxOutputBytes`; the instance is fine.

@@ -202,3 +202,16 @@ export class TestFleet {
     await Promise.all(this.servers.map((server) => server.close()));
   }
 }
+
+/** A raw client joined to `topic`, with its initial state read, and shorthands for events and refreshes. */
+export async function joinTopic(url: string, topic: string, params: object = {}) {
+  const client = await RawClient.connect(url);
+  const joinRef = client.join(topic, params);
+  const [, , , , initial] = await client.nextEvent('state:change');
+  const push = (event: string, payload: object = {}) => client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, payload]);
+  const refresh = async () => {
+    client.send([joinRef, client.ref(), topic, 'lvs_refresh', {}]);
+    return (await client.nextEvent('state:change'))[4];
+  };
+  return { client, topic, joinRef, initial, push, refresh };
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { rewriteModule } from './module-rewriter.js';
+import type { ComponentModule } from './worker-protocol.js';
+
+/** A component binary starts with the WebAssembly magic, version 0x0d and layer 1; a core module has version 1, layer 0. */
+const COMPONENT_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+export const isComponent = (bytes: Uint8Array): boolean => COMPONENT_HEADER.every((byte, index) => bytes[index] === byte);
+
+/**
+ * The first line `livestate-guest-js` writes into the loader it transpiles: the hash of
+ * the component it was made from, so that a loader left from another build is refused.
+ */
+const LOADER_STAMP = /^\/\/ livestate-guest-js: component sha256 ([0-9a-f]{64})\n/;
+
+/**
+ * Prepares the component at `path` (`<name>.wasm`) for the pool: the loader jco wrote
+ * beside it (`<name>.js`) and its core modules, compiled here with every memory capped
+ * at `maxPages`. The loader is JavaScript that runs unsandboxed in the worker, given no
+ * imports for the component: like the server's own code it is trusted, and it is refused
+ * unless its stamp says it was built from this very component.
+ */
+export async function loadComponent(path: string, bytes: Uint8Array, maxPages: number): Promise<ComponentModule> {
+  const name = basename(path).replace(/\.wasm$/, '');
+  const loaderPath = join(dirname(path), `${name}.js`);
+  const loader = await readFile(loaderPath, 'utf8').catch(() => {
+    throw new Error(`${path} is a WebAssembly component, and its loader ${loaderPath} is missing: build it with livestate-guest-js`);
+  });
+  const stamp = LOADER_STAMP.exec(loader)?.[1];
+  if (stamp !== createHash('sha256').update(bytes).digest('hex')) {
+    throw new Error(`${loaderPath} was not built from ${path} by livestate-guest-js: build it again`);
+  }
+  const cores: Record<string, WebAssembly.Module> = {};
+  for (const [, core] of loader.matchAll(/getCoreModule\('([^'/\\]+\.wasm)'\)/g)) {
+    const coreBytes = await readFile(join(dirname(path), core!));
+    cores[core!] = await WebAssembly.compile(rewriteModule(coreBytes, { maxPages, renameImports: {} }));
+  }
+  if (Object.keys(cores).length === 0) throw new Error(`${loaderPath} loads no core modules: it is not a jco loader`);
+  return { loader: `${pathToFileURL(loaderPath).href}?v=${stamp}`, cores };
+}

@@ -1,0 +1,19 @@
+import type { GuestInput } from './worker-protocol.js';
+
+/** What a call returned, measured before it is decoded: output past the limit is never decoded. */
+export interface GuestOutput {
+  readonly byteLength: number;
+  text(): string;
+}
+
+/** One live instance of a guest inside a plugin worker, whatever its kind. */
+export interface GuestInstance {
+  /** Runs one call; resolves to its output, or `null` when the guest set none. */
+  call(name: string, input: GuestInput): Promise<GuestOutput | null>;
+  /** The size of its linear memory now, which never shrinks: a large instance is replaced after its call. */
+  readonly memoryBytes: number;
+  close(): Promise<void>;
+}
+
+/** A failure the guest reported on purpose: the event fails with this message, and the instance stays usable. */
+export class GuestError extends Error {}
