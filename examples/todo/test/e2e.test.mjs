@@ -1,6 +1,7 @@
 // End to end: the built example, served by a real `livestate serve` process, driven in
-// Debian's Chromium through playwright-core. Each test starts its own server on a data file
-// of its own, so each starts from an empty list.
+// Debian's Chromium through playwright-core, once with each handler: the AssemblyScript
+// module and its JavaScript twin compiled to a component. Each test starts its own server
+// on a data file of its own, so each starts from an empty list.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,11 +20,16 @@ const dataDirectory = mkdtempSync(join(tmpdir(), 'livestate-todo-e2e-'));
 let dataFiles = 0;
 const newDataFile = () => join(dataDirectory, `${++dataFiles}.db`);
 
-/** Starts the example's server, as `pnpm start` does, on `port` (0: a free one), keeping its states in `data`. */
-function startServer(port = 0, data = newDataFile()) {
+const handlers = [
+  { language: 'AssemblyScript', module: 'build/todo.wasm' },
+  { language: 'JavaScript', module: 'build/todo.component.wasm' },
+];
+
+/** Starts the example's server with `module` as `pnpm start` does, on `port` (0: a free one), keeping its states in `data`. */
+function startServer(module, port = 0, data = newDataFile()) {
   const child = spawn(
     process.execPath,
-    [cli, 'serve', '--channel', 'todo:*=build/todo.wasm,scope=topic', '--static', 'dist', '--port', String(port), '--data', data],
+    [cli, 'serve', '--channel', `todo:*=${module},scope=topic`, '--static', 'dist', '--port', String(port), '--data', data],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -44,11 +50,13 @@ function stop(child) {
   });
 }
 
-describe('the todo example', () => {
+after(() => rmSync(dataDirectory, { recursive: true, force: true }));
+
+for (const { language, module } of handlers) describe(`the todo example, handler in ${language}`, () => {
   let browser;
   const servers = [];
   const serve = async (port, data) => {
-    const server = await startServer(port, data);
+    const server = await startServer(module, port, data);
     servers.push(server);
     return server;
   };
@@ -63,7 +71,6 @@ describe('the todo example', () => {
   after(async () => {
     await browser?.close();
     await Promise.all(servers.map((server) => server.stop()));
-    rmSync(dataDirectory, { recursive: true, force: true });
   });
 
   /** A page in a window of its own, online. */
@@ -93,7 +100,7 @@ describe('the todo example', () => {
     assert.deepEqual(await texts(first), ['Buy milk', 'Write the README']);
   });
 
-  it('propagates toggling and removing, keeps the list on reload, and saves the screenshot', async () => {
+  it(`propagates toggling and removing and keeps the list on reload${language === 'AssemblyScript' ? ', and saves the screenshot' : ''}`, async () => {
     const { origin } = await serve();
     const [first, second] = [await open(origin), await open(origin)];
     for (const text of ['Buy milk', 'Write the README', 'Ship it', 'Celebrate']) {
@@ -107,8 +114,10 @@ describe('the todo example', () => {
     await second.reload();
     await second.locator('todo-list li.done', { hasText: 'Buy milk' }).waitFor();
     assert.deepEqual(await texts(second), ['Buy milk', 'Write the README', 'Ship it']);
-    await first.setViewportSize({ width: 720, height: 520 });
-    await first.screenshot({ path: screenshot });
+    if (language === 'AssemblyScript') {
+      await first.setViewportSize({ width: 720, height: 520 });
+      await first.screenshot({ path: screenshot });
+    }
   });
 
   it('shows the server error for a whitespace todo and changes nothing', async () => {

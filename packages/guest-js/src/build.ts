@@ -109,7 +109,7 @@ export async function buildComponent(options: BuildOptions): Promise<BuildResult
     const { files } = await transpile(component, { name, instantiation: 'async', noTypescript: true });
     await mkdir(dirname(out), { recursive: true });
     for (const [file, data] of Object.entries(files)) {
-      if (file === `${name}.js`) continue;
+      if (!file.endsWith('.wasm')) continue;
       await writeAtomically(join(dirname(out), file), data);
     }
     const loader = new TextDecoder().decode(files[`${name}.js`]);
