@@ -1,5 +1,7 @@
 // Builds the benchmarks' WebAssembly handlers (handlers/*.ts, one module per `// build:` line)
-// into bench/build/, skipping those that are up to date.
+// into bench/build/, skipping those that are up to date, and the component (livestate-guest-js
+// skips it when its source is unchanged).
+import { buildComponent } from '@livestate/guest-js/build';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,3 +21,4 @@ for (const file of readdirSync(join(benchDir, 'handlers')).filter((name) => name
     });
   }
 }
+await buildComponent({ source: join(benchDir, 'handlers', 'todo-component.ts'), out: join(benchDir, 'build', 'todo.component.wasm') });

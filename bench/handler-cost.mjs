@@ -1,5 +1,6 @@
 // Microseconds per event for the todo handler in JavaScript and in WebAssembly (the
-// standard Extism kernel calls and the bulk-copy fast path), at several state sizes.
+// standard Extism kernel calls and the bulk-copy fast path, both AssemblyScript, and the
+// JavaScript twin compiled to a component), at several state sizes.
 // Each figure is the median over interleaved rounds; ratios are to JavaScript in the
 // same round.
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,9 @@ const variants = {
   'javascript + JSON': jsonTodo,
   'wasm standard': await wasmHandler(guest('todo-portable'), { pool, watch: false, timeoutMs: 10_000 }),
   'wasm fast path': await wasmHandler(guest('todo'), { pool, watch: false, timeoutMs: 10_000 }),
+  // SpiderMonkey's heap grows with the state (about 70 MiB at 1,000 todos, past 128 at 10,000) before
+  // its collector keeps it level: the same 1 GiB the AssemblyScript module declares, recycled at half.
+  component: await wasmHandler(guest('todo.component'), { pool, watch: false, timeoutMs: 10_000, maxMemoryMiB: 1024 }),
 };
 
 /** Runs events for about `budgetMs` and returns the median microseconds per event of small batches. */
@@ -76,15 +80,19 @@ const rows = sizes.map((size) => {
     row[`${name} ratio`] = median(results[size][name].map((value, i) => value / results[size].javascript[i]));
     row[`${name} ratio to JSON`] = median(results[size][name].map((value, i) => value / results[size]['javascript + JSON'][i]));
   }
+  row['component ratio to fast path'] = median(results[size].component.map((value, i) => value / results[size]['wasm fast path'][i]));
   return row;
 });
 const fmt = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+const atThousand = rows.find((row) => row.todos === 1_000);
 const markdown = [
-  '| todos | JavaScript µs | JavaScript + JSON µs | WASM standard µs (× JS + JSON) | WASM fast path µs (× JS + JSON) | fast path × JavaScript |',
-  '|---:|---:|---:|---:|---:|---:|',
+  '| todos | JavaScript µs | JavaScript + JSON µs | WASM standard µs (× JS + JSON) | WASM fast path µs (× JS + JSON) | fast path × JavaScript | component (JS) µs (× fast path) |',
+  '|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (row) =>
-      `| ${row.todos.toLocaleString('en')} | ${fmt(row.javascript)} | ${fmt(row['javascript + JSON'])} | ${fmt(row['wasm standard'])} (${row['wasm standard ratio to JSON'].toFixed(2)}×) | ${fmt(row['wasm fast path'])} (${row['wasm fast path ratio to JSON'].toFixed(2)}×) | ${row['wasm fast path ratio'].toFixed(0)}× |`,
+      `| ${row.todos.toLocaleString('en')} | ${fmt(row.javascript)} | ${fmt(row['javascript + JSON'])} | ${fmt(row['wasm standard'])} (${row['wasm standard ratio to JSON'].toFixed(2)}×) | ${fmt(row['wasm fast path'])} (${row['wasm fast path ratio to JSON'].toFixed(2)}×) | ${row['wasm fast path ratio'].toFixed(0)}× | ${fmt(row.component)} (${row['component ratio to fast path'].toFixed(2)}×) |`,
   ),
+  '',
+  `- component at 1,000 todos: ${atThousand['component ratio to fast path'].toFixed(2)}× the AssemblyScript fast path (goal ≤ 1.5×)`,
 ].join('\n');
 await report('handler-cost', runIdentity(), rows, `### Handler cost per event (median of ${rounds} rounds)\n\n${markdown}`);

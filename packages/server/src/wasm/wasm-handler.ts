@@ -68,6 +68,13 @@ interface CompiledModule {
   component: boolean;
 }
 
+/**
+ * The limit for the call that lists a component's events when it is loaded. That call
+ * also creates the first instance (a few milliseconds, far more on a busy machine), which
+ * no event should be failed for.
+ */
+const COMPONENT_LOAD_TIMEOUT_MS = 30_000;
+
 /** Loads a module as a LiveState handler; refuses, with the reason, a file that is not a usable module. */
 export async function wasmHandler(path: string, options: WasmHandlerOptions = {}): Promise<WasmHandler> {
   const handler = new WasmHandler(resolve(path), options);
@@ -152,7 +159,8 @@ export class WasmHandler implements LiveStateHandler {
     const moduleId = this.pool.loadComponent(await loadComponent(this.path, bytes, this.maxPages), this.settings(), logger);
     const compiled = { moduleId, events: new Set<string>(), hasInit: true, envelope: true, logger, component: true };
     try {
-      const events: unknown = this.parse(await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path), COMPONENT_EVENTS_CALL);
+      const output = await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path, COMPONENT_LOAD_TIMEOUT_MS);
+      const events: unknown = this.parse(output, COMPONENT_EVENTS_CALL);
       if (!Array.isArray(events) || !events.every((event) => typeof event === 'string')) throw new Error('its events are not a list of names');
       return { ...compiled, events: new Set(events) };
     } catch (error) {
@@ -229,9 +237,9 @@ export class WasmHandler implements LiveStateHandler {
     return this.compiled;
   }
 
-  private async call(compiled: CompiledModule, name: string, input: GuestInput, topic: string): Promise<string | null> {
+  private async call(compiled: CompiledModule, name: string, input: GuestInput, topic: string, timeoutMs = this.timeoutMs): Promise<string | null> {
     try {
-      return await this.pool.call(compiled.moduleId, name, input, { topic, timeoutMs: this.timeoutMs, maxWaiting: this.maxWaiting });
+      return await this.pool.call(compiled.moduleId, name, input, { topic, timeoutMs, maxWaiting: this.maxWaiting });
     } catch (error) {
       if (!(error instanceof GuestCallError)) throw error;
       // A domain error reported with error_set is the handler's message to the user, verbatim.

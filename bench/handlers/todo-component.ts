@@ -1,0 +1,33 @@
+// The benchmarks' todo handler in TypeScript, compiled to a WebAssembly Component by
+// `node bench/build.mjs` (livestate-guest-js): the twin of handlers/todo.mjs and handlers/todo.ts.
+import { reply } from '@livestate/guest-js';
+
+interface Todo {
+  id: number;
+  text: string;
+  done: boolean;
+}
+
+interface TodoState {
+  [key: string]: any;
+  todos: Todo[];
+  nextId: number;
+  limit: number;
+}
+
+export function init({ prefill = 0, limit = 0 }: { prefill?: number; limit?: number }): TodoState {
+  const count = Number(prefill);
+  return {
+    todos: Array.from({ length: count }, (_, i) => ({ id: i + 1, text: `todo number ${i + 1}`, done: false })),
+    nextId: count + 1,
+    limit: Number(limit),
+  };
+}
+
+export function addTodo({ todo }: { todo: string }, state: TodoState) {
+  if (typeof todo !== 'string' || todo.trim() === '') throw new Error('a todo needs some text');
+  const added = { id: state.nextId, text: todo, done: false };
+  const todos = [...state.todos, added];
+  if (state.limit > 0 && todos.length > state.limit) todos.shift();
+  return reply({ ...state, todos, nextId: state.nextId + 1 }, { name: 'todo-added', detail: { id: added.id } });
+}
