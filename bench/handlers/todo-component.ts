@@ -24,10 +24,11 @@ export function init({ prefill = 0, limit = 0 }: { prefill?: number; limit?: num
   };
 }
 
+/** Changes the state in place (it is a fresh copy): in the engine's interpreter, a spread of a long list costs more than the JSON. */
 export function addTodo({ todo }: { todo: string }, state: TodoState) {
   if (typeof todo !== 'string' || todo.trim() === '') throw new Error('a todo needs some text');
-  const added = { id: state.nextId, text: todo, done: false };
-  const todos = [...state.todos, added];
-  if (state.limit > 0 && todos.length > state.limit) todos.shift();
-  return reply({ ...state, todos, nextId: state.nextId + 1 }, { name: 'todo-added', detail: { id: added.id } });
+  const added = { id: state.nextId++, text: todo, done: false };
+  state.todos.push(added);
+  if (state.limit > 0 && state.todos.length > state.limit) state.todos.shift();
+  return reply(state, { name: 'todo-added', detail: { id: added.id } });
 }
