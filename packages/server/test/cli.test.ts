@@ -76,7 +76,8 @@ describe('the livestate command', () => {
 
   describe('origins', () => {
     const todo = `todo:*=${guestPath('todo')}`;
-    const statusFrom = (url: string, origin?: string) => upgradeStatus(`${url}/websocket`, origin ? { origin } : {});
+    const statusFrom = (url: string, origin?: string, host?: string) =>
+      upgradeStatus(`${url}/websocket`, { ...(origin ? { origin } : {}), ...(host ? { host } : {}) });
 
     it('admits pages from the server itself and from localhost by default, and says so', async () => {
       const { child, url, port, logLine } = await serve(['--port', '0', '--channel', todo]);
@@ -87,6 +88,8 @@ describe('the livestate command', () => {
       assert.equal(await statusFrom(url, 'http://[::1]:8080'), 101);
       assert.equal(await statusFrom(url), 101, 'no Origin: not a browser');
       assert.equal(await statusFrom(url, 'null'), 403, 'a sandboxed or file:// page');
+      const rebound = `rebound.example:${port}`;
+      assert.equal(await statusFrom(url, `http://${rebound}`, rebound), 403, 'a page whose name was rebound to this loopback address');
       await logLine(/^origins: .*this server.*localhost.*--origin/);
       await logLine(/^warning: refused a socket from https:\/\/evil\.example: not an allowed origin/);
     });

@@ -8,7 +8,7 @@ import { MemoryStorage } from '../storage/memory-storage.js';
 import { SqliteStorage } from '../storage/sqlite-storage.js';
 import { requestTimeouts } from '../transport/request-timeouts.js';
 import { wasmHandler, type WasmHandler } from '../wasm/wasm-handler.js';
-import { OriginPolicy } from './origin-policy.js';
+import { isLoopback, OriginPolicy } from './origin-policy.js';
 import { parseServeOptions, SERVE_USAGE, unreachableChannels, UsageError, type ServeOptions } from './serve-options.js';
 import { staticFiles } from './static-files.js';
 
@@ -71,7 +71,7 @@ async function serve(options: ServeOptions): Promise<void> {
     requestTimeouts(options.requestTimeoutMs),
     options.staticDir ? staticFiles(options.staticDir, stderrLogger) : (_request, response) => response.writeHead(404).end('Not found'),
   );
-  const originPolicy = new OriginPolicy(options.origins, stderrLogger);
+  const originPolicy = new OriginPolicy(options.origins, isLoopback(options.host), stderrLogger);
   const cluster = options.redis === undefined ? undefined : { redis: options.redis, leaseSeconds: options.leaseSeconds };
   const storage = options.dataFile === undefined ? new MemoryStorage() : openData(options.dataFile, options.fsync);
   const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, storage, logger: stderrLogger, cluster }).attach(http);

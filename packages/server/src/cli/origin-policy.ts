@@ -7,8 +7,9 @@ export const ANY_ORIGIN = '*';
 /** How many distinct refused origins are logged, so a flood of made-up ones cannot fill the log. */
 const MAX_LOGGED_REFUSALS = 100;
 
-const isLoopback = (hostname: string): boolean =>
-  hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+/** Whether a host name or address (`::1` with or without brackets) names this machine. */
+export const isLoopback = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
 /** The origin `value` names, e.g. `https://shop.example` for `https://shop.example/`; undefined when it names none. */
 export function parseOrigin(value: string): string | undefined {
@@ -27,6 +28,9 @@ export function parseOrigin(value: string): string | undefined {
  * (they are not browsers, and could send any origin they liked). With no `--origin`, pages
  * from this machine (localhost) may connect too, which covers development servers; any other
  * site must be named with `--origin`, or all of them allowed with `--origin *`.
+ *
+ * A server that listens on loopback only counts a page as its own when it came by a loopback
+ * name: otherwise a site that rebinds its name to 127.0.0.1 would pass for this server.
  */
 export class OriginPolicy {
   private readonly refusalsLogged = new Set<string>();
@@ -34,6 +38,7 @@ export class OriginPolicy {
   /** `origins`: what `--origin` gave, already checked with {@link parseOrigin} (or `*`). */
   constructor(
     private readonly origins: readonly string[],
+    private readonly listensOnLoopback: boolean,
     private readonly logger: Logger,
   ) {}
 
@@ -52,10 +57,14 @@ export class OriginPolicy {
     const allowed =
       url !== undefined &&
       url.origin !== 'null' &&
-      (url.host === request.headers.host || this.origins.includes(url.origin) || (this.origins.length === 0 && isLoopback(url.hostname)));
+      (this.isSameOrigin(url, request) || this.origins.includes(url.origin) || (this.origins.length === 0 && isLoopback(url.hostname)));
     if (!allowed) this.logRefusal(origin);
     return allowed;
   };
+
+  private isSameOrigin(url: URL, request: IncomingMessage): boolean {
+    return url.host === request.headers.host && (!this.listensOnLoopback || isLoopback(url.hostname));
+  }
 
   private logRefusal(origin: string): void {
     if (this.refusalsLogged.has(origin) || this.refusalsLogged.size >= MAX_LOGGED_REFUSALS) return;
