@@ -1,4 +1,5 @@
 import { Socket, type Channel } from 'phoenix';
+import { resumableChannel } from './resumable-channel.js';
 
 interface SharedChannel {
   channel: Channel;
@@ -49,7 +50,7 @@ export function acquireChannel(url: string, topic: string, params: object, socke
   }
   let entry = shared.channels.get(topic);
   const joined = entry !== undefined;
-  if (!entry) shared.channels.set(topic, (entry = { channel: shared.socket.channel(topic, params), params: key, users: 0 }));
+  if (!entry) shared.channels.set(topic, (entry = { channel: resumableChannel(shared.socket, topic, params), params: key, users: 0 }));
   shared.users++;
   entry.users++;
   const [socketEntry, channelEntry, list] = [shared, entry, onUrl];

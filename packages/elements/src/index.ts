@@ -1,4 +1,4 @@
-export { LiveState } from './live-state.js';
+export { LiveState, LiveStateEventError } from './live-state.js';
 export type { LiveStateConfig } from './live-state.js';
 export type { LiveStateChange, LiveStateError, LiveStateEventMap, LiveStatePatch, ServerEventListener } from './events.js';
 export {

@@ -68,10 +68,10 @@ export class LiveStateController<S extends object = Record<string, unknown>> imp
     return this.liveState?.connected ?? false;
   }
 
-  /** Sends `lvs_evt:<name>` with `detail`. */
-  pushEvent(name: string, detail?: unknown): void {
+  /** Sends `lvs_evt:<name>` with `detail`; resolves with the committed version, as {@link LiveState.pushEvent}. */
+  pushEvent(name: string, detail?: unknown): Promise<number> {
     if (!this.liveState) throw new Error('this element is not connected to LiveState');
-    this.liveState.pushEvent(name, detail);
+    return this.liveState.pushEvent(name, detail);
   }
 
   hostConnected(): void {

@@ -23,7 +23,26 @@ export interface LiveStateConfig {
   params?: object;
   /** Passed to the phoenix `Socket`, by the LiveState that opens it (sockets are shared). */
   socketOptions?: object;
+  /**
+   * How long {@link LiveState.pushEvent} waits for the server's answer, offline time
+   * included, before it rejects with `timeout`. Default 60,000.
+   */
+  eventTimeoutMs?: number;
 }
+
+/** Why the server did not apply an event: its `reason`, or `timeout` when no answer came. */
+export class LiveStateEventError extends Error {
+  override name = 'LiveStateEventError';
+
+  constructor(
+    readonly event: string,
+    readonly reason: string,
+  ) {
+    super(`${event}: ${reason}`);
+  }
+}
+
+const DEFAULT_EVENT_TIMEOUT_MS = 60_000;
 
 type Listener = EventListenerOrEventListenerObject;
 
@@ -125,15 +144,31 @@ export class LiveState<S extends object = Record<string, unknown>> implements Ev
     this.#setConnected(false);
   }
 
-  /** Sends `lvs_evt:<name>` with `detail` as the payload. */
-  pushEvent(name: string, detail?: unknown): void {
-    this.dispatchEvent(new CustomEvent(name, { detail }));
+  /**
+   * Sends `lvs_evt:<name>` with `detail` as the payload. Resolves with the version of the
+   * update the event committed once its patch has arrived; rejects with a
+   * {@link LiveStateEventError} whose `reason` is the server's, or `timeout` when no
+   * answer came within `eventTimeoutMs`. While offline the event waits and is sent after
+   * the rejoin; an event that timed out before it was sent is never sent. A rejection
+   * nobody handles is not reported as unhandled: the `error` push still reaches
+   * `livestate-error` listeners.
+   */
+  pushEvent(name: string, detail?: unknown): Promise<number> {
+    if (!this.channel) throw new Error('LiveState is not connected: call connect() first');
+    const push = this.channel.push(`lvs_evt:${name}`, (detail ?? {}) as object, this.config.eventTimeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
+    const outcome = new Promise<number>((resolve, reject) => {
+      push
+        .receive('ok', (response: { version?: unknown }) => resolve(response?.version as number))
+        .receive('error', (response: { reason?: unknown }) => reject(new LiveStateEventError(name, messageOf(response))))
+        .receive('timeout', () => reject(new LiveStateEventError(name, 'timeout')));
+    });
+    outcome.catch(() => undefined);
+    return outcome;
   }
 
   /** Sends a DOM event to the server as `lvs_evt:<event.type>`, its `detail` as the payload. */
   dispatchEvent(event: Event): boolean {
-    if (!this.channel) throw new Error('LiveState is not connected: call connect() first');
-    this.channel.push(`lvs_evt:${event.type}`, ((event as CustomEvent).detail ?? {}) as object);
+    void this.pushEvent(event.type, (event as CustomEvent).detail);
     return true;
   }
 

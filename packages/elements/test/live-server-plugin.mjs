@@ -2,9 +2,11 @@
 // and lets them ask for its URL, count joins, and stop and restart it (to test
 // going offline and coming back). It also runs the scripted server that replays the
 // transcripts in fixtures/transcripts/ (frames of other servers, e.g. Elixir's live_state).
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { LiveStateServer, UserError, defineHandler, reply } from '@livestate/server';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LiveStateServer, SqliteStorage, UserError, defineHandler, reply } from '@livestate/server';
 import { startScriptedServer } from './scripted-server.mjs';
 
 const todos = defineHandler({
@@ -85,8 +87,10 @@ export function liveStateServerPlugin() {
   let scripted;
   let bundleServer;
   let port = 0;
+  // Restarts keep the states, as `livestate serve` does with its data file.
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'livestate-wtr-'));
   const start = async () => {
-    server = new LiveStateServer({ routes: routes(joins), logger });
+    server = new LiveStateServer({ routes: routes(joins), logger, storage: new SqliteStorage(join(dataDirectory, 'states.db')) });
     port = (await server.listen({ port })).port;
   };
   const json = (value) => ({ body: JSON.stringify(value), type: 'json' });
@@ -97,7 +101,10 @@ export function liveStateServerPlugin() {
       bundleServer = await startBundleServer(routes(new Map()), logger);
       await start();
     },
-    serverStop: () => Promise.all([server?.close(), scripted?.close(), bundleServer?.close()]),
+    async serverStop() {
+      await Promise.all([server?.close(), scripted?.close(), bundleServer?.close()]);
+      rmSync(dataDirectory, { recursive: true, force: true });
+    },
     async serve(context) {
       if (!context.path.startsWith('/__livestate__/')) return undefined;
       const action = context.path.slice('/__livestate__/'.length);

@@ -184,10 +184,9 @@ describe('LiveState', () => {
     await disconnected;
     expect(liveState.connected).to.equal(false);
     const reconnected = nextEvent(liveState, 'livestate-connect');
-    const state = nextEvent<LiveStateChange<TestState>>(liveState, 'livestate-change');
     await server('start');
     await reconnected;
     expect(liveState.connected).to.equal(true);
-    expect((await state).detail.version).to.equal(0);
+    expect(liveState.state).to.deep.equal({ todos: [] });
   });
 });
