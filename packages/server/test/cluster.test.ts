@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { run } from './support/cli.js';
 import { ClusterMember } from './support/cluster-member.js';
 import { startNodes, type LiveStateNode } from './support/cluster-nodes.js';
 import { guestPath } from './support/guests.js';
@@ -34,10 +35,10 @@ describe('a cluster of livestate processes on one Redis', () => {
     for (const step of cleanup.reverse()) await step();
   });
 
-  async function cluster(count: number, redisOptions = {}): Promise<{ redis: RedisServer; nodes: LiveStateNode[] }> {
+  async function cluster(count: number, redisOptions = {}, lease = LEASE): Promise<{ redis: RedisServer; nodes: LiveStateNode[] }> {
     const redis = await RedisServer.start(redisOptions);
     cleanup.push(() => redis.close());
-    const nodes = await startNodes(count, redis.url, [CHANNEL], LEASE);
+    const nodes = await startNodes(count, redis.url, [CHANNEL], lease);
     cleanup.push(async () => {
       for (const node of nodes) {
         node.kill('SIGCONT');
@@ -152,5 +153,40 @@ describe('a cluster of livestate processes on one Redis', () => {
     await Promise.all(members.map((member) => member.stop()));
     await Promise.all(nodes.map((node) => node.waitForLine(/Redis .* is back/)));
     await assertConverged(members);
+  });
+
+  it('hands its topics over on SIGTERM and closes its sockets with a close frame, so clients move on at once', async () => {
+    // A lease of an hour: only a handover can move the topic during this test.
+    const { nodes } = await cluster(2, {}, ['--lease', '3600']);
+    const topic = 'todo:handover';
+    const members = await Promise.all(nodes.map((node, n) => ClusterMember.join(node.url, `n${n}`, topic)));
+    const owner = ownerOf(nodes, topic);
+    const [leaving, staying] = owner === nodes[0] ? members : [members[1]!, members[0]!];
+    const other = nodes.find((node) => node !== owner)!;
+    members.forEach((member) => member.startLoad());
+    await Promise.all(members.map((member) => member.until((m) => m.acked.size >= 3)));
+
+    owner.kill('SIGTERM');
+    assert.deepEqual(await leaving!.client.closedWith(), { code: 1001, reason: 'server shutting down' });
+    assert.equal(await owner.exited, 0);
+    await leaving!.stop();
+    await leaving!.rejoin(other.url);
+    leaving!.startLoad();
+    await other.waitForLine(ownsTopic(topic));
+    const acks = staying!.acked.size;
+    await Promise.all(members.map((member) => member.until((m) => m.acked.size >= (m === staying ? acks : 0) + 5)));
+    await Promise.all(members.map((member) => member.stop()));
+    leaving!.catchUp();
+    assert.equal(leaving!.changes, 0, 'resumed with patches only');
+    await assertConverged(members);
+  });
+
+  it('livestate serve --redis: exits with the reason when Redis cannot be reached; refuses --data beside it', async () => {
+    const unreachable = await run(['serve', '--port', '0', '--redis', 'redis://127.0.0.1:1', '--channel', CHANNEL]);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /cannot connect to Redis redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
+    const both = await run(['serve', '--redis', 'redis://127.0.0.1:1', '--data', 'x.db', '--channel', CHANNEL]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--redis keeps topic states in Redis: --data and --fsync do not apply/);
   });
 });

@@ -147,6 +147,9 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
   if (values.version) return 'version';
   if (values.channel.length === 0) throw new UsageError('at least one --channel is required');
   if (values.memory && values.data !== undefined) throw new UsageError('--data and --memory exclude each other: choose a file or no file');
+  if (values.redis !== undefined && (values.data !== undefined || values.fsync)) {
+    throw new UsageError('--redis keeps topic states in Redis: --data and --fsync do not apply');
+  }
   const port = positiveInteger(values.port, '--port', true);
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   return {
@@ -163,7 +166,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     origins: values.origin.map(originOf),
     redis: values.redis,
     leaseSeconds: positiveSeconds(values.lease, '--lease'),
-    dataFile: values.memory ? undefined : (values.data ?? 'livestate.db'),
+    dataFile: values.memory || values.redis !== undefined ? undefined : (values.data ?? 'livestate.db'),
     fsync: values.fsync,
   };
 }

@@ -71,6 +71,9 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     const subscriber = await connectRedis(options.redis, 'updates', logger, {
       onDown: () => node?.topics.forEach((view) => view.connectionLost()),
       onBack: () => node?.resynchronize(),
+    }).catch(async (error: unknown) => {
+      await redis.close();
+      throw error;
     });
     node = new ClusterNode(options, router, logger, redis, subscriber);
     await subscriber.subscribe(nodeChannel(node.prefix, node.nodeId), (message) => node.receive(message));

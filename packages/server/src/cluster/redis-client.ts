@@ -13,11 +13,7 @@ const createRedisClient = (url: string) =>
 
 export type RedisClient = ReturnType<typeof createRedisClient>;
 
-/**
- * A connected client. Commands fail at once while Redis is unreachable instead of queueing
- * (`disableOfflineQueue`): a client's event then gets a precise error rather than hanging.
- * Losing and regaining the connection is logged once each way, and reported to `events`.
- */
+
 export interface ConnectionEvents {
   /** The connection was lost (once per outage). */
   onDown?: () => void;
@@ -25,8 +21,23 @@ export interface ConnectionEvents {
   onBack?: () => void;
 }
 
+/**
+ * A connected client. Commands fail at once while Redis is unreachable instead of queueing
+ * (`disableOfflineQueue`): a client's event then gets a precise error rather than hanging.
+ * Losing and regaining the connection is logged once each way, and reported to `events`.
+ * Throws when Redis cannot be reached at all.
+ */
 export async function connectRedis(url: string, name: string, logger: Logger, { onDown, onBack }: ConnectionEvents = {}): Promise<RedisClient> {
   const client = createRedisClient(url);
+  // A Redis that cannot be reached at start is a configuration error: say so rather than retry forever.
+  const refused = new Promise<never>((_, reject) => client.once('error', reject));
+  refused.catch(() => undefined);
+  try {
+    await Promise.race([client.connect(), refused]);
+  } catch (error) {
+    client.destroy();
+    throw new Error(`cannot connect to Redis ${redact(url)}: ${(error as Error).message || (error as Error).constructor.name}`);
+  }
   let down = false;
   client.on('error', (error: Error) => {
     if (down) return;
@@ -40,6 +51,5 @@ export async function connectRedis(url: string, name: string, logger: Logger, { 
     logger.info(`cluster: Redis ${redact(url)} is back (${name})`);
     onBack?.();
   });
-  await client.connect();
   return client;
 }

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../../../dist/cli/livestate.js', import.meta.url));
+import { CLI } from './cli.js';
 
 /** Nodes still running when the test process exits (a timed-out test skips its cleanup) go with it. */
 const running = new Set<ChildProcess>();
