@@ -34,7 +34,8 @@ export interface ServeOptions {
 
 export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
 
-Serves LiveState channels whose event handlers are WebAssembly modules.
+Serves LiveState channels whose event handlers are WebAssembly modules: Extism plugins
+(e.g. from livestate-guest) or components built by livestate-guest-js (<name>.component.wasm).
 
   --channel <spec>      a topic pattern (an exact topic, or a prefix ending in '*') and the
                         module that handles it; repeat for more channels. Per-channel options
