@@ -149,7 +149,7 @@ describe('the livestate command', () => {
   it('documents every option in --help', async () => {
     const { code, stdout } = await run(['serve', '--help']);
     assert.equal(code, 0);
-    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
+    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', '--origin', '--request-timeout-ms', '--version', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
       assert.ok(stdout.includes(option), `--help mentions ${option}`);
     }
   });
