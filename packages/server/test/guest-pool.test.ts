@@ -5,7 +5,7 @@ import { GuestCallError, GuestPool, rewriteModule } from '@livestate/server';
 import { quietLogger } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 
-const SETTINGS = { logLevel: 'info', recycleBytes: 64 * 1024 * 1024, maxOutputBytes: 1024 * 1024 } as const;
+const SETTINGS = { logLevel: 'info', recycleBytes: 64 * 1024 * 1024, maxOutputBytes: 1024 * 1024, restorable: false } as const;
 
 async function loadGuest(pool: GuestPool, name: string): Promise<number> {
   const bytes = rewriteModule(await readFile(guestPath(name)), { maxPages: 256, renameImports: {} });
@@ -19,7 +19,7 @@ describe('GuestPool', () => {
     const pool = new GuestPool(1);
     const moduleId = await loadGuest(pool, 'faulty');
     const timersBefore = activeTimers();
-    const running = pool.call(moduleId, 'spin', '[{},{"count":0}]', { topic: 'runaway', timeoutMs: 60_000, maxWaiting: 1 });
+    const running = pool.call(moduleId, 'spin', '[{},{"count":0}]', { topic: 'runaway', caller: 'runaway', timeoutMs: 60_000, maxWaiting: 1 });
     const outcome = running.then(
       () => 'resolved',
       (error: unknown) => error,

@@ -11,6 +11,21 @@ const moduleWithMemory = (...limits: number[]) =>
     0x07, 0x0a, 0x01, 0x06, ...new TextEncoder().encode('memory'), 0x02, 0x00,
   ]);
 
+/** A module with one memory and these global entries (type, mutability, initializer), exporting the memory. */
+const moduleWithGlobals = (...globals: number[][]) => {
+  const entries = globals.flat();
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x05, 0x03, 0x01, 0x00, 0x01,
+    0x06, entries.length + 1, globals.length, ...entries,
+    0x07, 0x0a, 0x01, 0x06, ...new TextEncoder().encode('memory'), 0x02, 0x00,
+  ]);
+};
+const I32 = 0x7f;
+const V128 = 0x7b;
+const MUTABLE = 1;
+const CONSTANT = 0;
+
 /** How many pages the module's memory can grow to. */
 async function reachablePages(bytes: Uint8Array): Promise<number> {
   const { instance } = await WebAssembly.instantiate(bytes);
@@ -40,5 +55,23 @@ describe('module rewriter', () => {
     assert.throws(() => rewriteModule(moduleWithMemory(0x00, 0x05), { maxPages: 4 }), /starts at 5 pages/);
     assert.throws(() => rewriteModule(new TextEncoder().encode('not wasm'), { maxPages: 4 }), /not a WebAssembly module/);
     assert.throws(() => rewriteModule(moduleWithMemory(0x00, 0x01).subarray(0, 12), { maxPages: 4 }), /unexpected end/);
+  });
+
+  it('exports each mutable global when asked, so that the host can save and restore it', async () => {
+    const bytes = moduleWithGlobals([I32, MUTABLE, 0x41, 0x2a, 0x0b], [I32, CONSTANT, 0x41, 0x07, 0x0b], [I32, MUTABLE, 0x41, 0x01, 0x0b]);
+    const plain = await WebAssembly.instantiate(rewriteModule(bytes, { maxPages: 4 }));
+    assert.deepEqual(Object.keys(plain.instance.exports), ['memory']);
+    const { instance } = await WebAssembly.instantiate(rewriteModule(bytes, { maxPages: 4, exposeMutableGlobals: true }));
+    assert.deepEqual(Object.keys(instance.exports), ['memory', 'livestate_global_0', 'livestate_global_2']);
+    const first = instance.exports.livestate_global_0 as WebAssembly.Global;
+    assert.equal(first.value, 42);
+    first.value = 5;
+    assert.equal(first.value, 5);
+  });
+
+  it('refuses to expose a mutable global that JavaScript cannot save', () => {
+    const v128 = [V128, MUTABLE, 0xfd, 0x0c, ...new Array(16).fill(0), 0x0b];
+    assert.throws(() => rewriteModule(moduleWithGlobals(v128), { maxPages: 4, exposeMutableGlobals: true }), InvalidModuleError);
+    assert.doesNotThrow(() => rewriteModule(moduleWithGlobals(v128), { maxPages: 4 }));
   });
 });

@@ -269,6 +269,58 @@ describe('WebAssembly handlers', () => {
     });
   });
 
+  describe('a guest that keeps what it saw between calls', () => {
+    let leakServer: LiveStateServer;
+    let onePool: GuestPool;
+
+    before(async () => {
+      onePool = new GuestPool(1);
+      const leaky = await load('leaky', { pool: onePool });
+      leakServer = await startServer({
+        logger,
+        routes: [
+          { topic: 'shared:*', handler: leaky, scope: 'topic' },
+          { topic: 'private', handler: leaky, scope: 'connection' },
+        ],
+      });
+    });
+
+    after(async () => {
+      await leakServer.close();
+      await onePool.close();
+    });
+
+    async function user(topic: string) {
+      const client = await RawClient.connect(leakServer.url);
+      clients.push(client);
+      const joinRef = client.join(topic);
+      await client.nextEvent('state:change');
+      return async (event: string, secret: string): Promise<string> => {
+        client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, { secret }]);
+        const [, , , , { patch }] = await client.nextEvent('state:patch');
+        return patch.find((op: { path: string }) => op.path === '/previous')?.value ?? '';
+      };
+    }
+
+    for (const where of ['Global', 'Var']) {
+      const event = `rememberIn${where}`;
+      it(`shows no topic what another topic's calls left in a ${where.toLowerCase()} (one worker, one instance)`, async () => {
+        const alice = await user('shared:alice');
+        const bob = await user('shared:bob');
+        assert.equal(await alice(event, 'alice secret'), '');
+        assert.equal(await bob(event, 'bob secret'), '', "bob's call does not see alice's secret");
+        assert.equal(await alice(event, 'alice again'), '', "alice's call does not see bob's");
+      });
+
+      it(`shows no connection what another connection's calls left in a ${where.toLowerCase()}, on a connection-scoped topic`, async () => {
+        const carol = await user('private');
+        const dave = await user('private');
+        assert.equal(await carol(event, 'carol secret'), '');
+        assert.equal(await dave(event, 'dave secret'), '', "dave's call does not see carol's secret");
+      });
+    }
+  });
+
   it('runs modules that import WASI, sandboxed, with stdout and stderr sent to the logger', async () => {
     const { client, initial, push } = await joined('wasi');
     assert.deepEqual(initial.state, { started: true });

@@ -23,6 +23,9 @@ declare namespace WebAssembly {
     grow(pages: number): number;
   }
   type Imports = Record<string, Record<string, unknown>>;
+  class Global {
+    value: unknown;
+  }
   interface Instance {
     readonly exports: Record<string, unknown>;
   }

@@ -12,6 +12,12 @@ export interface GuestInstance {
   call(name: string, input: GuestInput): Promise<GuestOutput | null>;
   /** The size of its linear memory now, which never shrinks: a large instance is replaced after its call. */
   readonly memoryBytes: number;
+  /**
+   * Puts the instance back as it was created, before it serves a call for another
+   * state; returns false when it cannot, and the instance is replaced. An instance
+   * without it is replaced at every switch.
+   */
+  reset?(): boolean;
   close(): Promise<void>;
 }
 

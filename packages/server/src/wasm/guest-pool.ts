@@ -47,6 +47,12 @@ export interface CallOptions {
   topic: string;
   /** A call that finds this many calls of its topic already waiting fails at once with `busy`. */
   maxWaiting: number;
+  /**
+   * Which state the call is for: an instance whose last call was for another is first
+   * put back as it was created, so no state's calls see what another's left in its
+   * memory, globals or Extism vars.
+   */
+  caller: string;
 }
 
 interface PendingCall extends CallOptions {
@@ -212,7 +218,7 @@ export class GuestPool {
     }, call.timeoutMs);
     entry.current = { callId, call, timer };
     entry.worker.ref();
-    this.post(entry, { type: 'call', callId, moduleId: call.moduleId, name: call.name, input: call.input });
+    this.post(entry, { type: 'call', callId, moduleId: call.moduleId, name: call.name, input: call.input, caller: call.caller });
   }
 
   private receive(entry: PoolWorker, message: FromWorker): void {

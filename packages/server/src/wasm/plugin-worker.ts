@@ -1,6 +1,8 @@
 import createPlugin, { type Plugin } from '@extism/extism';
 import { parentPort } from 'node:worker_threads';
 import { bulkCopyFunctions, USER_NAMESPACE } from './bulk-copy.js';
+import { guestVars } from './guest-vars.js';
+import { InstanceSnapshot } from './instance-snapshot.js';
 import { sandboxWasi, WASI_NAMESPACE, WasiExit } from './sandbox-wasi.js';
 import { instantiateComponent } from './component-instance.js';
 import { GuestError, type GuestInstance } from './guest-instance.js';
@@ -17,11 +19,15 @@ interface Loaded {
   guest: GuestModule;
   settings: PluginSettings;
   instance?: GuestInstance;
+  /** The state the instance's last call was for. */
+  caller?: string;
 }
 
 const port = parentPort!;
 const modules = new Map<number, Loaded>();
 const GUEST_ERROR_PREFIX = 'Plugin-originated error: ';
+const KERNEL_NAMESPACE = 'extism:host/env';
+const MAX_VAR_BYTES = 1024 * 1024;
 const send = (message: FromWorker) => port.postMessage(message);
 const count = (value: number) => value.toLocaleString('en-US');
 
@@ -42,6 +48,7 @@ async function instantiateExtism(moduleId: number, module: WebAssembly.Module, s
     .filter((entry) => entry.module === WASI_NAMESPACE)
     .map((entry) => entry.name);
   const logger = loggerFor(moduleId);
+  const vars = guestVars(MAX_VAR_BYTES);
   const plugin = await createPlugin(
     { wasm: [{ module }] },
     {
@@ -49,6 +56,7 @@ async function instantiateExtism(moduleId: number, module: WebAssembly.Module, s
       logLevel: settings.logLevel,
       logger,
       functions: {
+        [KERNEL_NAMESPACE]: vars.functions,
         [USER_NAMESPACE]: bulkCopyFunctions(currentMemory),
         [WASI_NAMESPACE]: sandboxWasi(wasiImports, currentMemory, (stream, line) =>
           send({ type: 'log', moduleId, level: stream === 'stdout' ? 'info' : 'warn', message: line }),
@@ -56,17 +64,24 @@ async function instantiateExtism(moduleId: number, module: WebAssembly.Module, s
       },
     },
   );
-  const exported = (await plugin.getInstance()).exports.memory;
+  const { exports } = await plugin.getInstance();
+  const exported = exports.memory;
   if (!(exported instanceof WebAssembly.Memory)) {
     await plugin.close();
     throw new Error('the module exports no memory named "memory"');
   }
   memory = exported;
-  return extismInstance(plugin, exported);
+  const snapshot = settings.restorable ? InstanceSnapshot.take(exports, memory) : undefined;
+  return extismInstance(plugin, exported, () => {
+    if (!snapshot?.restore()) return false;
+    vars.clear();
+    return true;
+  });
 }
 
-function extismInstance(plugin: Plugin, memory: WebAssembly.Memory): GuestInstance {
+function extismInstance(plugin: Plugin, memory: WebAssembly.Memory, reset: () => boolean): GuestInstance {
   return {
+    reset,
     async call(name: string, input: GuestInput) {
       if (typeof input !== 'string') throw new TypeError('an Extism call takes one JSON text');
       try {
@@ -92,11 +107,13 @@ async function discard(loaded: Loaded): Promise<void> {
 }
 
 async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromWorker> {
-  const { callId, moduleId, name, input } = message;
+  const { callId, moduleId, name, input, caller } = message;
   const loaded = modules.get(moduleId);
   if (!loaded) return { type: 'failed', callId, kind: 'trap', message: `module ${moduleId} is not loaded` };
   try {
+    if (loaded.instance && loaded.caller !== caller && !loaded.instance.reset?.()) await discard(loaded);
     loaded.instance ??= await instantiate(moduleId, loaded);
+    loaded.caller = caller;
     const output = await loaded.instance.call(name, input);
     const { maxOutputBytes, recycleBytes } = loaded.settings;
     const outputBytes = output?.byteLength ?? 0;

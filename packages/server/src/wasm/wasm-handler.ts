@@ -7,7 +7,8 @@ import type { Payload } from '../transport/serializer.js';
 import { COMPONENT_EVENTS_CALL } from './component-instance.js';
 import { isComponent, loadComponent } from './component-loader.js';
 import { GuestCallError, GuestPool } from './guest-pool.js';
-import { rewriteModule } from './module-rewriter.js';
+import { rewriteModule, UnexposableGlobalError } from './module-rewriter.js';
+import { StateLineage } from './state-lineage.js';
 import { WASI_MODULES, WASI_NAMESPACE } from './sandbox-wasi.js';
 import type { GuestInput, LogLevel, PluginSettings } from './worker-protocol.js';
 
@@ -99,6 +100,7 @@ export class WasmHandler implements LiveStateHandler {
   private readonly timeoutMs: number;
   private readonly maxPages: number;
   private readonly maxWaiting: number;
+  private readonly lineage = new StateLineage();
 
   constructor(
     readonly path: string,
@@ -126,10 +128,8 @@ export class WasmHandler implements LiveStateHandler {
   }
 
   private async compileModule(bytes: Buffer): Promise<CompiledModule> {
-    const rewritten = rewriteModule(bytes, {
-      maxPages: this.maxPages,
-      renameImports: Object.fromEntries(WASI_MODULES.map((name) => [name, WASI_NAMESPACE])),
-    });
+    const logger = this.guestLogger();
+    const { rewritten, restorable } = this.rewrite(bytes, logger);
     let module: WebAssembly.Module;
     try {
       module = await WebAssembly.compile(rewritten);
@@ -140,11 +140,10 @@ export class WasmHandler implements LiveStateHandler {
     if (!exports.some((entry) => entry.kind === 'memory' && entry.name === 'memory')) {
       throw new Error(`${this.path} exports no memory named "memory": it is not an Extism plugin`);
     }
-    const logger = this.guestLogger();
     const hasInit = exports.some((entry) => entry.kind === 'function' && entry.name === 'init');
     if (!hasInit) logger.warn('exports no "init" function: every join will get an error instead of a state');
     return {
-      moduleId: this.pool.load(module, this.settings(), logger),
+      moduleId: this.pool.load(module, this.settings(restorable), logger),
       events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
       hasInit,
       envelope: exports.some((entry) => entry.name === 'livestate_envelope'),
@@ -156,10 +155,10 @@ export class WasmHandler implements LiveStateHandler {
   /** Loads a component and asks it for its events, which also proves that it instantiates. */
   private async compileComponent(bytes: Buffer): Promise<CompiledModule> {
     const logger = this.guestLogger();
-    const moduleId = this.pool.loadComponent(await loadComponent(this.path, bytes, this.maxPages), this.settings(), logger);
+    const moduleId = this.pool.loadComponent(await loadComponent(this.path, bytes, this.maxPages), this.settings(false), logger);
     const compiled = { moduleId, events: new Set<string>(), hasInit: true, envelope: true, logger, component: true };
     try {
-      const output = await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path, COMPONENT_LOAD_TIMEOUT_MS);
+      const output = await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path, this.lineage.start(), COMPONENT_LOAD_TIMEOUT_MS);
       const events: unknown = this.parse(output, COMPONENT_EVENTS_CALL);
       if (!Array.isArray(events) || !events.every((event) => typeof event === 'string')) throw new Error('its events are not a list of names');
       return { ...compiled, events: new Set(events) };
@@ -169,13 +168,33 @@ export class WasmHandler implements LiveStateHandler {
     }
   }
 
-  private settings(): PluginSettings {
+  private settings(restorable: boolean): PluginSettings {
     const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
     return {
       logLevel: this.options.logLevel ?? 'info',
       recycleBytes: recycleMiB * 1024 * 1024,
       maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      restorable,
     };
+  }
+
+  /**
+   * Caps the module's memory and points its WASI imports at our sandbox, and exports its
+   * mutable globals so that an instance can be put back as it was created between
+   * states; a module whose globals cannot be exported gets a fresh instance instead.
+   */
+  private rewrite(bytes: Uint8Array, logger: Logger): { rewritten: Uint8Array; restorable: boolean } {
+    const options = {
+      maxPages: this.maxPages,
+      renameImports: Object.fromEntries(WASI_MODULES.map((name) => [name, WASI_NAMESPACE])),
+    };
+    try {
+      return { rewritten: rewriteModule(bytes, { ...options, exposeMutableGlobals: true }), restorable: true };
+    } catch (error) {
+      if (!(error instanceof UnexposableGlobalError)) throw error;
+      logger.warn(`${error.message}: each call for another topic or connection gets a fresh instance, which is slower`);
+      return { rewritten: rewriteModule(bytes, options), restorable: false };
+    }
   }
 
   private guestLogger(): Logger {
@@ -204,15 +223,24 @@ export class WasmHandler implements LiveStateHandler {
   async init(topic: string, params: Payload): Promise<State> {
     const compiled = this.current();
     if (!compiled.hasInit) throw new Error(`${basename(this.path)} exports no "init" function`);
-    return this.parse(await this.call(compiled, 'init', JSON.stringify(params), topic), 'init') as State;
+    const line = this.lineage.start();
+    const state = this.parse(await this.call(compiled, 'init', JSON.stringify(params), topic, line), 'init');
+    this.lineage.extend(line, state);
+    return state as State;
   }
 
   async handleEvent(name: string, payload: Payload, state: State, context: EventContext): Promise<State | Reply> {
     const compiled = this.current();
     if (!compiled.events.has(name)) throw new UnknownEventError(name);
     const input = compiled.component ? [JSON.stringify(payload), JSON.stringify(state)] : JSON.stringify([payload, state]);
-    const output = this.parse(await this.call(compiled, name, input, context.topic), name);
-    if (compiled.envelope) return openEnvelope(output, name);
+    const line = this.lineage.of(state);
+    const output = this.parse(await this.call(compiled, name, input, context.topic, line), name);
+    if (compiled.envelope) {
+      const reply = openEnvelope(output, name);
+      this.lineage.extend(line, reply.state);
+      return reply;
+    }
+    this.lineage.extend(line, output);
     if (!compiled.warnedStrayEnvelope && looksLikeEnvelope(output)) {
       compiled.warnedStrayEnvelope = true;
       compiled.logger.warn(
@@ -237,9 +265,17 @@ export class WasmHandler implements LiveStateHandler {
     return this.compiled;
   }
 
-  private async call(compiled: CompiledModule, name: string, input: GuestInput, topic: string, timeoutMs = this.timeoutMs): Promise<string | null> {
+  /** Runs a call in its topic's turn, on an instance that has seen no other state's calls since it was reset. */
+  private async call(
+    compiled: CompiledModule,
+    name: string,
+    input: GuestInput,
+    topic: string,
+    caller: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<string | null> {
     try {
-      return await this.pool.call(compiled.moduleId, name, input, { topic, timeoutMs, maxWaiting: this.maxWaiting });
+      return await this.pool.call(compiled.moduleId, name, input, { topic, caller, timeoutMs, maxWaiting: this.maxWaiting });
     } catch (error) {
       if (!(error instanceof GuestCallError)) throw error;
       // A domain error reported with error_set is the handler's message to the user, verbatim.

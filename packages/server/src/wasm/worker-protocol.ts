@@ -9,6 +9,11 @@ export interface PluginSettings {
   recycleBytes: number;
   /** A call whose output is longer fails with `too-large`. */
   maxOutputBytes: number;
+  /**
+   * The module exports its mutable globals (see the module rewriter), so an instance
+   * can be put back as it was created; otherwise it is replaced.
+   */
+  restorable: boolean;
 }
 
 /**
@@ -39,7 +44,7 @@ export type GuestInput = string | readonly string[];
 export type ToWorker =
   | { type: 'load'; moduleId: number; guest: GuestModule; settings: PluginSettings }
   | { type: 'unload'; moduleId: number }
-  | { type: 'call'; callId: number; moduleId: number; name: string; input: GuestInput };
+  | { type: 'call'; callId: number; moduleId: number; name: string; input: GuestInput; caller: string };
 
 /**
  * - `guest-error`: the guest reported an error on purpose (Extism's `error_set`, a component's `err`); the instance is fine.
