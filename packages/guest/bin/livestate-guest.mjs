@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import asc from 'assemblyscript/asc';
 
 const usage = `usage: livestate-guest <handler.ts> -o <handler.wasm> [--portable] [--max-memory <MiB>|none] [--debug] [-- <asc options>]
 
@@ -59,8 +58,9 @@ if (values.help) {
   process.exit(0);
 }
 if (values.version) {
-  const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
-  console.log(`livestate-guest ${version} (AssemblyScript ${asc.version})`);
+  const versionOf = (packageJson) => JSON.parse(readFileSync(packageJson, 'utf8')).version;
+  const ascVersion = versionOf(requireHere.resolve('assemblyscript/package.json'));
+  console.log(`livestate-guest ${versionOf(join(packageRoot, 'package.json'))} (AssemblyScript ${ascVersion})`);
   process.exit(0);
 }
 if (positionals.length === 0) usageError('no handler given: livestate-guest <handler.ts> -o <handler.wasm>');
@@ -99,6 +99,8 @@ const args = [
   ...ascArgs,
 ];
 const started = performance.now();
+// Loaded only now: the compiler takes a second to load, and usage errors need not wait for it.
+const { default: asc } = await import('assemblyscript/asc');
 const { error, stderr } = await asc.main(args);
 if (error) {
   console.error(stderr.toString().trimEnd() || error.message);
