@@ -5,8 +5,8 @@
 // with the script-tag bundle, in Chromium. A file missing from a package's `files` fails it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, normalize, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -71,13 +71,36 @@ after(async () => {
   if (tarballs) await rm(dirname(tarballs.server), { recursive: true, force: true });
 });
 
+/** Unpacks a tarball next to it; resolves with its folder and the paths of its files. */
+async function unpack(tarball) {
+  const dir = tarball.replace(/\.tgz$/, '');
+  await mkdir(dir, { recursive: true });
+  await run('tar', ['xzf', tarball, '-C', dir]);
+  const files = (await readdir(join(dir, 'package'), { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(join(dir, 'package'), join(entry.parentPath, entry.name)));
+  return { root: join(dir, 'package'), files: new Set(files) };
+}
+
 describe('the tarballs', () => {
   it('each carries its README, LICENSE and package.json', async () => {
     for (const name of packageNames) {
-      const { stdout } = await run('tar', ['tzf', tarballs[name]]);
-      const files = stdout.split('\n');
-      for (const file of ['package/README.md', 'package/LICENSE', 'package/package.json']) {
-        assert.ok(files.includes(file), `${name}: ${file} is missing`);
+      const { files } = await unpack(tarballs[name]);
+      for (const file of ['README.md', 'LICENSE', 'package.json']) assert.ok(files.has(file), `${name}: ${file} is missing`);
+    }
+  });
+
+  it('ship every source their source maps point at', async () => {
+    for (const name of packageNames) {
+      const { root, files } = await unpack(tarballs[name]);
+      for (const map of [...files].filter((file) => file.endsWith('.map'))) {
+        const { sources, sourcesContent = [], sourceRoot = '' } = JSON.parse(await readFile(join(root, map), 'utf8'));
+        sources.forEach((source, i) => {
+          if (sourcesContent[i] != null) return;
+          const shipped = normalize(join(dirname(map), sourceRoot, source));
+          assert.ok(files.has(shipped),
+            `${name}: ${map} points at ${shipped}, which is not in the package (a stale build? rm -rf packages/*/dist && pnpm build)`);
+        });
       }
     }
   });
