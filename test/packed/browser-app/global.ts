@@ -1,4 +1,4 @@
-// The script-tag bundle's global, typed by `@livestate/elements/cdn/iife`.
-import '@livestate/elements/cdn/iife';
+// A page script that uses the script-tag bundle's global, typed by `@livestate/elements/cdn/iife`.
+/// <reference types="@livestate/elements/cdn/iife" />
 
-export const { LitElement, LiveStateMixin } = globalThis.LiveStateElements;
+export const { LitElement, LiveStateMixin } = LiveStateElements;
