@@ -51,9 +51,12 @@ function entrySource(source: string): string {
   ].join('\n');
 }
 
+/** The bundle, the same from any working directory (its path comments are relative to the handler's folder). */
 async function bundle(source: string): Promise<string> {
+  const folder = dirname(resolve(source));
   const result = await build({
-    stdin: { contents: entrySource(source), resolveDir: dirname(resolve(source)), sourcefile: 'livestate-entry.js', loader: 'js' },
+    absWorkingDir: folder,
+    stdin: { contents: entrySource(source), resolveDir: folder, sourcefile: 'livestate-entry.js', loader: 'js' },
     bundle: true,
     format: 'esm',
     platform: 'neutral',
