@@ -4,7 +4,8 @@
 // time and count; every figure is a median over repetitions.
 import { startAttackers } from './load/attackers.mjs';
 import { BenchClient } from './load/client.mjs';
-import { machineBusyMicros, pinGenerator, pinned, startServer } from './load/processes.mjs';
+import { cpuMicrosOf, machineBusyMicros, pinGenerator, pinServer, pinned, startServer } from './load/processes.mjs';
+import { RedisServer } from '../packages/server/build/test/support/redis-server.js';
 import { median, quick, report, runIdentity } from './measure.mjs';
 
 const repetitions = quick ? 1 : 3;
@@ -68,14 +69,14 @@ async function closedLoop(server, clients, { maxEvents = Infinity } = {}) {
 }
 
 /**
- * Runs `measure(server, rep, target)` for each target in each repetition, one server process per
- * target and repetition; `serverOf(target)` names the server (by default the target itself).
+ * Runs `measure(server, rep, target)` for each target in each repetition, on servers started
+ * afresh for each target and repetition by `start(target)` (by default the target's process).
  */
-async function interleaved(targets, measure, serverOf = (target) => target) {
+async function interleaved(targets, measure, start = (target) => startServer(target)) {
   const results = {};
   for (let rep = 0; rep < repetitions; rep++) {
     for (const target of targets) {
-      const server = await startServer(serverOf(target));
+      const server = await start(target);
       try {
         for (const [key, value] of await measure(server, rep, target)) ((results[key] ??= {})[target] ??= []).push(value);
       } finally {
@@ -234,7 +235,7 @@ async function faults() {
       clients.forEach((client) => client.close());
       return [[n, { ...result, lost, rssMiB, ...attacks }]];
     },
-    (target) => `${parts(target)[0]} --faults`,
+    (target) => startServer(`${parts(target)[0]} --faults`),
   );
   const rows = targets.map((target) => ({ n, target, ...summarize(results[n][target]), lost: Math.max(...results[n][target].map((sample) => sample.lost)) }));
   const at = (target) => rows.find((row) => row.target === target);
@@ -253,7 +254,88 @@ async function faults() {
   return { name: 'faults', rows, markdown: `### Faults (N = ${n} well-behaved clients on one topic; attackers alongside)\n\n${table}\n\n${ratios.join('\n')}` };
 }
 
-const workloads = { 'shared-topic': sharedTopic, 'private-topics': privateTopics, 'state-size': stateSize, 'idle-connections': idleConnections, faults };
+/**
+ * `count` livestate nodes (JavaScript handler) on one fresh redis-server pinned with them, as one
+ * server: its CPU is the nodes' and Redis's together; clients connect to `nodes[i]`.
+ */
+async function startCluster(count) {
+  const redis = await RedisServer.start();
+  pinServer(redis.pid);
+  const nodes = await Promise.all(Array.from({ length: count }, () => startServer('livestate js', ['--redis', redis.url])));
+  const redisCpuMicros = () => cpuMicrosOf(redis.pid);
+  return {
+    nodes,
+    redisCpuMicros,
+    cpuMicros: () => nodes.reduce((sum, node) => sum + node.cpuMicros(), 0) + redisCpuMicros(),
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await redis.close();
+    },
+  };
+}
+
+/** How many cluster nodes each target's clients are spread over; none: one process without Redis. */
+const CLUSTER_TARGETS = { 'one process, no Redis': 0, 'cluster, all on 1 node': 1, 'cluster, spread over 3 nodes': 3 };
+
+async function cluster() {
+  const n = 30;
+  const targets = Object.keys(CLUSTER_TARGETS);
+  const shapes = { 'shared topic': (rep) => `bench:cluster-shared-${rep}`, 'private topics': (rep, i) => `bench:cluster-private-${rep}-${i}` };
+  const start = async (target) => {
+    if (CLUSTER_TARGETS[target] > 0) return startCluster(CLUSTER_TARGETS[target]);
+    const server = await startServer('livestate js');
+    return { ...server, nodes: [server], redisCpuMicros: () => 0 };
+  };
+  const results = await interleaved(
+    targets,
+    async (server, rep) => {
+      const measured = [];
+      for (const [shape, topicOf] of Object.entries(shapes)) {
+        const clients = await Promise.all(
+          Array.from({ length: n }, async (_, i) => {
+            const client = await BenchClient.connect(server.nodes[i % server.nodes.length].port, 'phoenix', i);
+            await client.join(topicOf(rep, i), { limit: 100 });
+            return client;
+          }),
+        );
+        const redis0 = server.redisCpuMicros();
+        const result = await closedLoop(server, clients);
+        measured.push([shape, { ...result, redisCpuMicrosPerEvent: (server.redisCpuMicros() - redis0) / result.events }]);
+        clients.forEach((client) => client.close());
+      }
+      return measured;
+    },
+    start,
+  );
+  const rows = Object.keys(shapes).flatMap((shape) => targets.map((target) => ({ shape, target, ...summarize(results[shape][target]) })));
+  const at = (shape, target) => rows.find((row) => row.shape === shape && row.target === target);
+  const table = [
+    `| workload | ${n} clients | events/s | p50 / p99 ms | CPU µs/event: nodes + Redis = total | generator core |`,
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map((row) => {
+      const nodes = row.serverCpuMicrosPerEvent - row.redisCpuMicrosPerEvent;
+      return `| ${row.shape} | ${row.target} | ${fmt(row.eventsPerSecond)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} | ${fmt(nodes)} + ${fmt(row.redisCpuMicrosPerEvent)} = ${fmt(row.serverCpuMicrosPerEvent)} | ${fmt(row.generatorCore * 100)}%${flags(row)} |`;
+    }),
+  ].join('\n');
+  const notes = Object.keys(shapes).map((shape) => {
+    const [alone, one, three] = targets.map((target) => at(shape, target));
+    return `- ${shape}, spread over 3 nodes against all on 1 node: p50 +${fmt(three.p50Ms - one.p50Ms, 2)} ms (goal ≤ 1 ms), total CPU per event ${(three.serverCpuMicrosPerEvent / one.serverCpuMicrosPerEvent).toFixed(2)}× (goal ≤ 1.5×); all on 1 node against one process without Redis: p50 +${fmt(one.p50Ms - alone.p50Ms, 2)} ms, ${(one.serverCpuMicrosPerEvent / alone.serverCpuMicrosPerEvent).toFixed(2)}× the CPU per event`;
+  });
+  return {
+    name: 'cluster',
+    rows,
+    markdown: `### Cluster (${n} clients, JavaScript handler, list capped at 100; nodes and Redis pinned to one core)\n\n${table}\n\n${notes.join('\n')}`,
+  };
+}
+
+const workloads = {
+  'shared-topic': sharedTopic,
+  'private-topics': privateTopics,
+  'state-size': stateSize,
+  'idle-connections': idleConnections,
+  faults,
+  cluster,
+};
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 if (only && !workloads[only]) throw new Error(`--only=${only}: expected one of ${Object.keys(workloads).join(', ')}`);
 

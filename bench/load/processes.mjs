@@ -24,8 +24,20 @@ export const TARGETS = {
   'raw broadcast': ['raw.mjs', '--mode', 'broadcast'],
 };
 
-export async function startServer(target) {
-  const [script, ...args] = TARGETS[target];
+/** CPU microseconds a process has used so far (all its threads). */
+export function cpuMicrosOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
+}
+
+/** Pins another process (a benchmark's Redis) to the servers' CPU. */
+export function pinServer(pid) {
+  if (pinned) execFileSync('taskset', ['-cp', '0', String(pid)], { stdio: 'ignore' });
+}
+
+/** Starts a target's server process; `extraArgs` follow the target's own. */
+export async function startServer(target, extraArgs = []) {
+  const [script, ...args] = [...TARGETS[target], ...extraArgs];
   const command = [process.execPath, '--expose-gc', join(benchDir, 'servers', script), ...args];
   const child = pinned ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise((resolve, reject) => {
@@ -39,10 +51,7 @@ export async function startServer(target) {
     port,
     protocol: script === 'raw.mjs' ? 'raw' : 'phoenix',
     /** CPU microseconds the server has used so far. (`taskset` execs, so the pid is the server's.) */
-    cpuMicros: () => {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
-    },
+    cpuMicros: () => cpuMicrosOf(child.pid),
     memory: async () => (await (await fetch(`http://127.0.0.1:${port}/__bench__/memory`)).json()).rss,
     stop: () =>
       new Promise((resolve) => {

@@ -2,6 +2,7 @@
 // handled by the todo handler in JavaScript (--handler js) or WebAssembly (--handler wasm).
 // --faults: the server as users run it for the `faults` workload: default frame limit and
 // time limit, plus topics `runaway:*` whose WebAssembly event never returns.
+// --redis <url>: one node of a cluster on that Redis (the `cluster` workload).
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,9 @@ import { LiveStateServer, wasmHandler } from '@livestate/server';
 import { todoHandler } from '../handlers/todo.mjs';
 import { announce, controlRequests } from './control.mjs';
 
-const { values } = parseArgs({ options: { handler: { type: 'string', default: 'js' }, faults: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { handler: { type: 'string', default: 'js' }, faults: { type: 'boolean', default: false }, redis: { type: 'string' } },
+});
 const module = (name) => fileURLToPath(new URL(`../build/${name}.wasm`, import.meta.url));
 const handler =
   values.handler === 'js'
@@ -23,7 +26,7 @@ const handler =
 const routes = [{ topic: 'bench:*', handler, scope: 'topic' }];
 if (values.faults) routes.push({ topic: 'runaway:*', handler: await wasmHandler(module('runaway'), { watch: false }), scope: 'topic' });
 const http = createServer(controlRequests);
-new LiveStateServer({
+const server = new LiveStateServer({
   routes,
   maxFrameBytes: values.faults ? undefined : 64 * 1024 * 1024,
   // The state-size workload holds up to 100,000 todos (about 5 MB of JSON).
@@ -31,5 +34,7 @@ new LiveStateServer({
   // Under attack, warnings and errors (failed events, dropped sockets) are what the attackers
   // asked for; a fault that reaches a well-behaved client stops the workload instead.
   logger: values.faults ? { info() {}, warn() {}, error() {} } : { info() {}, warn: console.error, error: console.error },
+  ...(values.redis ? { cluster: { redis: values.redis } } : {}),
 }).attach(http);
+await server.ready();
 http.listen(0, '127.0.0.1', () => announce(http));

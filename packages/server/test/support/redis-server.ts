@@ -54,6 +54,11 @@ export class RedisServer {
     }
   }
 
+  /** The running server's process id. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
