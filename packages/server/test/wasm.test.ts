@@ -143,6 +143,13 @@ describe('WebAssembly handlers', () => {
     await assertFailsCleanly('grow', { mib: 64 }, /the handler for "grow" failed/);
   });
 
+  it('caps the memory a guest takes on the host side (Extism kernel blocks) at its memory cap, per call', async () => {
+    const { client, push } = await joined('faulty');
+    push('hoard', { blocks: 1, mib: 8 });
+    assert.equal((await client.nextEvent('state:patch'))[4].patch[0].value, 1);
+    await assertFailsCleanly('hoard', { blocks: 40, mib: 8 }, /^the handler for "hoard" failed: .*more than the 16 MiB/);
+  });
+
   it('replaces an instance after a trap and after its memory grew past the recycle limit', async () => {
     const ownPool = new GuestPool(1);
     const recycling = await load('faulty', { maxMemoryMiB: 16, recycleMemoryMiB: 2, pool: ownPool });

@@ -1,4 +1,5 @@
 import type { CallContext } from '@extism/extism';
+import type { KernelBudget } from './kernel-budget.js';
 
 /** The namespace of host functions that guests import, as in the Extism PDKs. */
 export const USER_NAMESPACE = 'extism:host/user';
@@ -9,7 +10,7 @@ export const USER_NAMESPACE = 'extism:host/user';
  * host call per 8 bytes of every input and output; @livestate/guest uses these
  * unless it was built `--portable`.
  */
-export function bulkCopyFunctions(memory: () => WebAssembly.Memory) {
+export function bulkCopyFunctions(memory: () => WebAssembly.Memory, budget: KernelBudget) {
   return {
     /** Copies the kernel block at `block` into guest memory at `destination`. */
     livestate_read_block(context: CallContext, block: bigint, destination: number): void {
@@ -20,6 +21,7 @@ export function bulkCopyFunctions(memory: () => WebAssembly.Memory) {
     },
     /** Copies `length` bytes of guest memory at `source` into a new kernel block, and returns its address. */
     livestate_write_block(context: CallContext, source: number, length: number): bigint {
+      budget.charge(length);
       return context.store(new Uint8Array(memory().buffer, source, length));
     },
   };

@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { bulkCopyFunctions, USER_NAMESPACE } from './bulk-copy.js';
 import { guestVars } from './guest-vars.js';
 import { InstanceSnapshot } from './instance-snapshot.js';
+import { KernelBudget } from './kernel-budget.js';
 import { sandboxWasi, WASI_NAMESPACE, WasiExit } from './sandbox-wasi.js';
 import { instantiateComponent } from './component-instance.js';
 import { GuestError, type GuestInstance } from './guest-instance.js';
@@ -49,6 +50,7 @@ async function instantiateExtism(moduleId: number, module: WebAssembly.Module, s
     .map((entry) => entry.name);
   const logger = loggerFor(moduleId);
   const vars = guestVars(MAX_VAR_BYTES);
+  const budget = new KernelBudget(settings.maxKernelBytes);
   const plugin = await createPlugin(
     { wasm: [{ module }] },
     {
@@ -56,8 +58,8 @@ async function instantiateExtism(moduleId: number, module: WebAssembly.Module, s
       logLevel: settings.logLevel,
       logger,
       functions: {
-        [KERNEL_NAMESPACE]: vars.functions,
-        [USER_NAMESPACE]: bulkCopyFunctions(currentMemory),
+        [KERNEL_NAMESPACE]: { ...vars.functions, alloc: budget.alloc },
+        [USER_NAMESPACE]: bulkCopyFunctions(currentMemory, budget),
         [WASI_NAMESPACE]: sandboxWasi(wasiImports, currentMemory, (stream, line) =>
           send({ type: 'log', moduleId, level: stream === 'stdout' ? 'info' : 'warn', message: line }),
         ),
@@ -72,18 +74,19 @@ async function instantiateExtism(moduleId: number, module: WebAssembly.Module, s
   }
   memory = exported;
   const snapshot = settings.restorable ? InstanceSnapshot.take(exports, memory) : undefined;
-  return extismInstance(plugin, exported, () => {
+  return extismInstance(plugin, exported, budget, () => {
     if (!snapshot?.restore()) return false;
     vars.clear();
     return true;
   });
 }
 
-function extismInstance(plugin: Plugin, memory: WebAssembly.Memory, reset: () => boolean): GuestInstance {
+function extismInstance(plugin: Plugin, memory: WebAssembly.Memory, budget: KernelBudget, reset: () => boolean): GuestInstance {
   return {
     reset,
     async call(name: string, input: GuestInput) {
       if (typeof input !== 'string') throw new TypeError('an Extism call takes one JSON text');
+      budget.reset();
       try {
         const output = await plugin.call(name, input);
         return output === null ? null : { byteLength: output.bytes().byteLength, text: () => output.text() };

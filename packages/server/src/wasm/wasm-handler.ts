@@ -174,6 +174,7 @@ export class WasmHandler implements LiveStateHandler {
       logLevel: this.options.logLevel ?? 'info',
       recycleBytes: recycleMiB * 1024 * 1024,
       maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      maxKernelBytes: this.maxPages * 64 * 1024,
       restorable,
     };
   }

@@ -9,6 +9,8 @@ export interface PluginSettings {
   recycleBytes: number;
   /** A call whose output is longer fails with `too-large`. */
   maxOutputBytes: number;
+  /** The most Extism kernel blocks (memory on the host's side) one call may allocate: the guest's memory cap. */
+  maxKernelBytes: number;
   /**
    * The module exports its mutable globals (see the module rewriter), so an instance
    * can be put back as it was created; otherwise it is replaced.

@@ -1,6 +1,6 @@
 // build: faulty.wasm --max-memory none
 // Every way a handler can go wrong, next to one that works (`count`), without the envelope.
-import { Host, LogLevel } from '@extism/as-pdk';
+import { Host, LogLevel, Memory } from '@extism/as-pdk';
 import { JSON } from 'json-as';
 import { Event, fail, respondState } from '@livestate/guest';
 import { writeOutput } from '@livestate/guest/assembly/io';
@@ -103,5 +103,19 @@ class Flood {
 export function flood(): i32 {
   const event = Event.read<Flood, Counter>();
   event.state.text = 'x'.repeat(event.payload.bytes - '{"count":0,"text":""}'.length);
+  return respondState(event.state);
+}
+
+@json
+class Hoard {
+  blocks: i32 = 0;
+  mib: i32 = 0;
+}
+
+/** Allocates `blocks` kernel blocks of `mib` MiB each: memory on the host's side, outside the guest's own cap. */
+export function hoard(): i32 {
+  const event = Event.read<Hoard, Counter>();
+  for (let i = 0; i < event.payload.blocks; i++) Memory.allocate(<u64>event.payload.mib * 1024 * 1024);
+  event.state.count = event.payload.blocks;
   return respondState(event.state);
 }
