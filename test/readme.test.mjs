@@ -87,6 +87,7 @@ const helpOf = async (key, command, args) => {
 /** Help texts of the commands READMEs use, from the workspace's own builds. */
 const helpTexts = {
   'livestate-guest': () => helpOf('livestate-guest', process.execPath, [join(repoRoot, 'packages/guest/bin/livestate-guest.mjs'), '--help']),
+  'livestate-guest-js': () => helpOf('livestate-guest-js', process.execPath, [join(repoRoot, 'packages/guest-js/dist/cli.js'), '--help']),
   'livestate serve': () => helpOf('livestate serve', process.execPath, [join(repoRoot, 'packages/server/dist/cli/livestate.js'), 'serve', '--help']),
   asc: () => helpOf('asc', join(repoRoot, 'packages/guest/node_modules/.bin/asc'), ['--help']),
 };
@@ -109,7 +110,8 @@ async function checkCommand(words) {
     case 'npx':
       return checkPnpm(program === 'npx' ? ['exec', ...args] : args);
     case 'livestate-guest':
-      return flagProblem(args, await helpTexts['livestate-guest']());
+    case 'livestate-guest-js':
+      return flagProblem(args, await helpTexts[program]());
     case 'livestate':
       if (args[0] !== 'serve') return `livestate has no command '${args[0]}'`;
       return flagProblem(args.slice(1), await helpTexts['livestate serve']());

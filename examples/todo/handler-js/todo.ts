@@ -10,7 +10,6 @@ interface Todo {
 }
 
 interface TodoState {
-  [key: string]: any;
   todos: Todo[];
   nextId: number;
 }

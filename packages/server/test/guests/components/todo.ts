@@ -9,7 +9,6 @@ interface Todo {
 }
 
 interface TodoState {
-  [key: string]: any;
   todos: Todo[];
   nextId: number;
 }
