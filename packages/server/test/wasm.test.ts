@@ -302,10 +302,13 @@ describe('WebAssembly handlers', () => {
       clients.push(client);
       const joinRef = client.join(topic);
       await client.nextEvent('state:change');
+      /** Sends the event and returns what the guest said the previous call left (from the state's `previous`). */
       return async (event: string, secret: string): Promise<string> => {
-        client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, { secret }]);
-        const [, , , , { patch }] = await client.nextEvent('state:patch');
-        return patch.find((op: { path: string }) => op.path === '/previous')?.value ?? '';
+        const ref = client.ref();
+        client.send([joinRef, ref, topic, `lvs_evt:${event}`, { secret }]);
+        await client.nextReply(ref);
+        client.send([joinRef, client.ref(), topic, 'lvs_refresh', {}]);
+        return (await client.nextEvent('state:change'))[4].state.previous;
       };
     }
 
@@ -326,6 +329,13 @@ describe('WebAssembly handlers', () => {
         assert.equal(await dave(event, 'dave secret'), '', "dave's call does not see carol's secret");
       });
     }
+
+    it('keeps the instance between calls for one state, whoever sends them (no reset within a shared topic)', async () => {
+      const first = await user('shared:team');
+      const second = await user('shared:team');
+      assert.equal(await first('rememberInGlobal', 'one'), '');
+      assert.equal(await second('rememberInGlobal', 'two'), 'one', 'the same instance, not reset: it is the same state');
+    });
   });
 
   it('runs modules that import WASI, sandboxed, with stdout and stderr sent to the logger', async () => {
