@@ -31,6 +31,8 @@ describe('WebAssembly handlers', () => {
         { topic: 'todo:*', handler: await load('todo'), scope: 'topic' },
         { topic: 'portable:*', handler: await load('todo-portable') },
         { topic: 'original:*', handler: await load('original') },
+        { topic: 'verbatim:*', handler: await load('verbatim') },
+        { topic: 'verbatim-envelope:*', handler: await load('verbatim-envelope') },
         { topic: 'faulty:*', handler: await load('faulty', { maxMemoryMiB: 16, timeoutMs: 500, maxOutputBytes: 64 * 1024 }), scope: 'topic' },
         { topic: 'wasi:*', handler: await load('wasi') },
         { topic: 'js:*', handler: todoHandler },
@@ -86,6 +88,20 @@ describe('WebAssembly handlers', () => {
     const [, , , , { patch }] = await client.nextEvent('state:patch');
     assert.deepEqual(patch, [{ op: 'add', path: '/todos/0', value: 'original' }]);
   });
+
+  for (const prefix of ['verbatim', 'verbatim-envelope']) {
+    it(`sends a guest back its state as the JSON text it wrote, not re-encoded (${prefix})`, async () => {
+      const { client, initial, push } = await joined(prefix);
+      assert.deepEqual(initial.state, { price: 1.5 });
+      push('echo', { n: 1 });
+      const [, , , , first] = await client.nextEvent('state:patch');
+      assert.deepEqual(first.patch, [{ op: 'add', path: '/input', value: '[{"n":1},{ "price" : 1.50 }]' }]);
+      push('echo', {});
+      const [, , , , second] = await client.nextEvent('state:patch');
+      const previousText = `{ "price" : 1.50, "input" : ${JSON.stringify('[{"n":1},{ "price" : 1.50 }]')} }`;
+      assert.deepEqual(second.patch, [{ op: 'replace', path: '/input', value: `[{},${previousText}]` }]);
+    });
+  }
 
   /** Sends an event that must fail, and checks the error, that the state is unchanged and that the topic still works. */
   async function assertFailsCleanly(event: string, payload: object, message: string | RegExp) {

@@ -10,6 +10,7 @@ import { GuestCallError, GuestPool } from './guest-pool.js';
 import { rewriteModule, UnexposableGlobalError } from './module-rewriter.js';
 import { StateLineage } from './state-lineage.js';
 import { WASI_MODULES, WASI_NAMESPACE } from './sandbox-wasi.js';
+import { envelopeStateText, StateTexts } from './state-texts.js';
 import type { GuestInput, LogLevel, PluginSettings } from './worker-protocol.js';
 
 export interface WasmHandlerOptions {
@@ -101,6 +102,7 @@ export class WasmHandler implements LiveStateHandler {
   private readonly maxPages: number;
   private readonly maxWaiting: number;
   private readonly lineage = new StateLineage();
+  private readonly stateTexts = new StateTexts();
 
   constructor(
     readonly path: string,
@@ -225,20 +227,26 @@ export class WasmHandler implements LiveStateHandler {
     const compiled = this.current();
     if (!compiled.hasInit) throw new Error(`${basename(this.path)} exports no "init" function`);
     const line = this.lineage.start();
-    const state = this.parse(await this.call(compiled, 'init', JSON.stringify(params), topic, line), 'init');
+    const output = await this.call(compiled, 'init', JSON.stringify(params), topic, line);
+    const state = this.parse(output, 'init');
     this.lineage.extend(line, state);
+    this.stateTexts.remember(state, output!);
     return state as State;
   }
 
   async handleEvent(name: string, payload: Payload, state: State, context: EventContext): Promise<State | Reply> {
     const compiled = this.current();
     if (!compiled.events.has(name)) throw new UnknownEventError(name);
-    const input = compiled.component ? [JSON.stringify(payload), JSON.stringify(state)] : JSON.stringify([payload, state]);
+    const payloadText = JSON.stringify(payload) ?? 'null';
+    const stateText = this.stateTexts.textOf(state);
+    const input: GuestInput = compiled.component ? [payloadText, stateText] : `[${payloadText},${stateText}]`;
     const line = this.lineage.of(state);
-    const output = this.parse(await this.call(compiled, name, input, context.topic, line), name);
+    const text = await this.call(compiled, name, input, context.topic, line);
+    const output = this.parse(text, name);
     if (compiled.envelope) {
       const reply = openEnvelope(output, name);
       this.lineage.extend(line, reply.state);
+      this.stateTexts.remember(reply.state, envelopeStateText(text!, output as object));
       return reply;
     }
     this.lineage.extend(line, output);
@@ -249,6 +257,7 @@ export class WasmHandler implements LiveStateHandler {
           'so the whole object became the state and no reply events were sent: export livestate_envelope to opt in',
       );
     }
+    this.stateTexts.remember(output, text!);
     return output as State;
   }
 
