@@ -54,7 +54,7 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
   }
 
   it('lists the events the module exports', () => {
-    assert.deepEqual([...handlers[0]!.events].sort(), ['addTodo', 'crash', 'hog', 'later', 'notObject', 'probe', 'spin', 'toggleTodo']);
+    assert.deepEqual([...handlers[0]!.events].sort(), ['addTodo', 'crash', 'hog', 'keepSecret', 'later', 'notObject', 'probe', 'spin', 'toggleTodo']);
   });
 
   it('runs init with the join params, then events, with reply events before the patch', async () => {
@@ -127,6 +127,19 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
 
   it('stops a memory hog at the memory cap and throws the trapped instance away', async () => {
     await assertFailsCleanly('capped', 'hog', {}, /^the handler for "hog" failed: .*unreachable/);
+  });
+
+  it("puts the instance back as it was created before another topic's call: one topic's data never reaches another", async () => {
+    const [alice, bob] = [await joined('todo'), await joined('todo')];
+    const keep = async (topic: typeof alice, secret: string) => {
+      topic.push('keepSecret', { secret });
+      const [, , , , { patch }] = await topic.client.nextEvent('state:patch');
+      return patch.find((op: { path: string }) => op.path === '/previous')?.value;
+    };
+    assert.equal(await keep(alice, 'alice-1'), '');
+    assert.equal(await keep(alice, 'alice-2'), 'alice-1', 'calls for one state in a row share the instance as it is');
+    assert.equal(await keep(bob, 'bob-1'), '', "bob's call does not see alice's secret");
+    assert.equal(await keep(alice, 'alice-3'), '', "alice's call does not see bob's, nor her own from before bob's");
   });
 
   it('gives the handler no clock and no randomness: what the guest README says', async () => {

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { rewriteModule } from './module-rewriter.js';
 import type { ComponentModule } from './worker-protocol.js';
 
 /** A component binary starts with the WebAssembly magic, version 0x0d and layer 1; a core module has version 1, layer 0. */
@@ -16,14 +15,21 @@ export const isComponent = (bytes: Uint8Array): boolean => COMPONENT_HEADER.ever
  */
 const LOADER_STAMP = /^\/\/ livestate-guest-js: component sha256 ([0-9a-f]{64})\n/;
 
+/** How the server prepares a core module: capped, and with its mutable globals exported when it can. */
+export type CoreRewrite = (bytes: Uint8Array) => { rewritten: Uint8Array; restorable: boolean };
+
 /**
  * Prepares the component at `path` (`<name>.wasm`) for the pool: the loader jco wrote
- * beside it (`<name>.js`) and its core modules, compiled here with every memory capped
- * at `maxPages`. The loader is JavaScript that runs unsandboxed in the worker, given no
+ * beside it (`<name>.js`) and its core modules, rewritten by `rewrite` and compiled here;
+ * `restorable` when every instance of them can be put back as it was created. The loader is JavaScript that runs unsandboxed in the worker, given no
  * imports for the component: like the server's own code it is trusted, and it is refused
  * unless its stamp says it was built from this very component.
  */
-export async function loadComponent(path: string, bytes: Uint8Array, maxPages: number): Promise<ComponentModule> {
+export async function loadComponent(
+  path: string,
+  bytes: Uint8Array,
+  rewrite: CoreRewrite,
+): Promise<{ component: ComponentModule; restorable: boolean }> {
   const name = basename(path).replace(/\.wasm$/, '');
   const loaderPath = join(dirname(path), `${name}.js`);
   const loader = await readFile(loaderPath, 'utf8').catch(() => {
@@ -34,10 +40,12 @@ export async function loadComponent(path: string, bytes: Uint8Array, maxPages: n
     throw new Error(`${loaderPath} was not built from ${path} by livestate-guest-js: build it again`);
   }
   const cores: Record<string, WebAssembly.Module> = {};
+  let restorable = true;
   for (const [, core] of loader.matchAll(/getCoreModule\('([^'/\\]+\.wasm)'\)/g)) {
-    const coreBytes = await readFile(join(dirname(path), core!));
-    cores[core!] = await WebAssembly.compile(rewriteModule(coreBytes, { maxPages, renameImports: {} }));
+    const prepared = rewrite(await readFile(join(dirname(path), core!)));
+    restorable &&= prepared.restorable;
+    cores[core!] = await WebAssembly.compile(prepared.rewritten);
   }
   if (Object.keys(cores).length === 0) throw new Error(`${loaderPath} loads no core modules: it is not a jco loader`);
-  return { loader: `${pathToFileURL(loaderPath).href}?v=${stamp}`, cores };
+  return { component: { loader: `${pathToFileURL(loaderPath).href}?v=${stamp}`, cores }, restorable };
 }

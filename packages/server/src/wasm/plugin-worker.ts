@@ -39,7 +39,7 @@ function loggerFor(moduleId: number): Console {
 
 function instantiate(moduleId: number, loaded: Loaded): Promise<GuestInstance> {
   const { guest } = loaded;
-  return guest.kind === 'extism' ? instantiateExtism(moduleId, guest.module, loaded.settings) : instantiateComponent(guest);
+  return guest.kind === 'extism' ? instantiateExtism(moduleId, guest.module, loaded.settings) : instantiateComponent(guest, loaded.settings.restorable);
 }
 
 async function instantiateExtism(moduleId: number, module: WebAssembly.Module, settings: PluginSettings): Promise<GuestInstance> {

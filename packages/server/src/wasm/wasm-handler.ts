@@ -157,7 +157,8 @@ export class WasmHandler implements LiveStateHandler {
   /** Loads a component and asks it for its events, which also proves that it instantiates. */
   private async compileComponent(bytes: Buffer): Promise<CompiledModule> {
     const logger = this.guestLogger();
-    const moduleId = this.pool.loadComponent(await loadComponent(this.path, bytes, this.maxPages), this.settings(false), logger);
+    const { component, restorable } = await loadComponent(this.path, bytes, (core) => this.rewrite(core, logger));
+    const moduleId = this.pool.loadComponent(component, this.settings(restorable), logger);
     const compiled = { moduleId, events: new Set<string>(), hasInit: true, envelope: true, logger, component: true };
     try {
       const output = await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path, this.lineage.start(), COMPONENT_LOAD_TIMEOUT_MS);

@@ -69,3 +69,12 @@ const probes: Record<string, () => JsonValue> = {
 export function probe({ name }: { name: string }, state: TodoState): TodoState {
   return { ...state, probed: probes[name]!() };
 }
+
+/** What a handler must not do: keep data in the module between calls. The server resets it for every other state. */
+let lastSecret = '';
+
+export function keepSecret({ secret }: { secret: string }, state: TodoState): TodoState {
+  const previous = lastSecret;
+  lastSecret = secret;
+  return { ...state, previous } as TodoState;
+}
