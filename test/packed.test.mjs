@@ -1,18 +1,19 @@
 // The packages as a stranger gets them: `pnpm pack`ed, installed from the tarballs into a
 // fresh project outside the workspace (with npm, then with pnpm), and used there: apps
 // type-checked, a handler compiled with the installed livestate-guest and served by the
-// installed `livestate serve`, the README's decorator example built by Vite and loaded,
-// with the script-tag bundle, in Chromium. A file missing from a package's `files` fails it.
+// installed `livestate serve`, the elements README's decorator example built by Vite and its
+// script-tag page loaded in Chromium. A file missing from a package's `files` fails it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Socket } from 'phoenix';
 import { chromium } from 'playwright-core';
-import { createProject, packAll, packageNames, run } from './support/packed-project.mjs';
+import { createProject, packAll, packageNames, repoRoot, run } from './support/packed-project.mjs';
+import { codeBlocks } from './support/readme-blocks.mjs';
 
 const fixtures = fileURLToPath(new URL('packed', import.meta.url));
 const tools = join(dirname(fileURLToPath(import.meta.url)), 'node_modules', '.bin');
@@ -155,6 +156,15 @@ for (const packageManager of ['npm', 'pnpm']) {
     it('builds the README decorator example with Vite', async (t) => {
       await project.exec('tsc', ['-p', 'vite-app']);
       await timed(t, 'vite build', () => project.exec('vite', ['build', 'vite-app', '--logLevel', 'warn']));
+    });
+
+    it('puts the elements README\'s script-tag page, as written, in the static folder', async () => {
+      const [example] = codeBlocks(repoRoot, 'packages/elements/README.md').filter(
+        (block) => block.language === 'html' && block.code.includes('livestate-elements.iife.js'),
+      );
+      assert.ok(example, 'the elements README has a script-tag example');
+      await mkdir(join(project.dir, 'public'), { recursive: true });
+      await writeFile(join(project.dir, 'public', 'script-tag.html'), example.code.replace('https://your.server/', '/'));
       await copyFile(
         join(project.dir, 'node_modules', '@livestate', 'elements', 'dist', 'cdn', 'livestate-elements.iife.js'),
         join(project.dir, 'public', 'livestate-elements.iife.js'),
@@ -182,7 +192,7 @@ for (const packageManager of ['npm', 'pnpm']) {
       }
     });
 
-    it('runs the Vite app and the script-tag bundle in Chromium', async () => {
+    it('runs the Vite app and the README\'s script-tag page in Chromium', async () => {
       assert.ok(server, 'needs the server of the previous test');
       browser = await launchChromium();
       const page = await browser.newPage();
@@ -196,7 +206,7 @@ for (const packageManager of ['npm', 'pnpm']) {
       );
       await page.locator('todo-list li', { hasText: 'From Vite' }).waitFor();
 
-      await page.goto(`${server.origin}/cdn.html`);
+      await page.goto(`${server.origin}/script-tag.html`);
       await page.locator('todo-count', { hasText: '0 todos' }).waitFor();
       assert.deepEqual(errors, []);
     });
