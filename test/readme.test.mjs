@@ -3,9 +3,9 @@
 // blocks use only commands, scripts and flags that exist. A block that is deliberately
 // partial is marked `<!-- readme-test: skip (why) -->` on the line before its fence.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { codeBlocks, isAssemblyScript, readmePaths, shellCommands } from './support/readme-blocks.mjs';
@@ -69,7 +69,7 @@ describe('README code blocks', () => {
     const problems = [];
     for (const block of shellBlocks) {
       for (const command of shellCommands(block.code)) {
-        const problem = await checkCommand(command);
+        const problem = await checkCommand(command, dirname(block.file));
         if (problem) problems.push(`${block.file}:${block.line}: \`${command.join(' ')}\`: ${problem}`);
       }
     }
@@ -77,70 +77,69 @@ describe('README code blocks', () => {
   });
 });
 
-const rootScripts = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts;
-const helpCache = new Map();
-const helpOf = async (key, command, args) => {
-  if (!helpCache.has(key)) helpCache.set(key, (await run(command, args)).stdout);
-  return helpCache.get(key);
-};
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 
-/** Help texts of the commands READMEs use, from the workspace's own builds. */
-const helpTexts = {
-  'livestate-guest': () => helpOf('livestate-guest', process.execPath, [join(repoRoot, 'packages/guest/bin/livestate-guest.mjs'), '--help']),
-  'livestate-guest-js': () => helpOf('livestate-guest-js', process.execPath, [join(repoRoot, 'packages/guest-js/dist/cli.js'), '--help']),
-  'livestate serve': () => helpOf('livestate serve', process.execPath, [join(repoRoot, 'packages/server/dist/cli/livestate.js'), 'serve', '--help']),
-  asc: () => helpOf('asc', join(repoRoot, 'packages/guest/node_modules/.bin/asc'), ['--help']),
-};
+/** The commands the workspace's packages install (`bin`), by name → their script. */
+const workspaceBins = new Map(
+  readdirSync(join(repoRoot, 'packages')).flatMap((name) => {
+    const manifest = join(repoRoot, 'packages', name, 'package.json');
+    if (!existsSync(manifest)) return [];
+    const { bin: bins = {} } = readJson(manifest);
+    return Object.entries(bins).map(([command, script]) => [command, join(repoRoot, 'packages', name, script)]);
+  }),
+);
+
+const helpCache = new Map();
+/** The `--help` output of a command (of its subcommand, for `livestate serve`). */
+function helpOf(program, args) {
+  const key = [program, ...args].join(' ');
+  if (!helpCache.has(key)) {
+    const command = workspaceBins.has(program)
+      ? [process.execPath, workspaceBins.get(program)]
+      : [join(repoRoot, 'packages', 'guest', 'node_modules', '.bin', program)];
+    helpCache.set(key, run(command[0], [...command.slice(1), ...args, '--help']).then(({ stdout, stderr }) => stdout + stderr));
+  }
+  return helpCache.get(key);
+}
 
 /** Each flag before a `--` must appear in `help` as a whole option (`-O3` counts as `-O`). */
-function unknownFlags(args, help) {
+function flagProblem(args, help) {
   const end = args.indexOf('--');
-  return (end === -1 ? args : args.slice(0, end))
+  const unknown = (end === -1 ? args : args.slice(0, end))
     .filter((word) => /^-/.test(word))
     .map((word) => word.replace(/=.*$/, '').replace(/^(-[A-Za-z])\d+$/, '$1'))
     .filter((flag) => !new RegExp(`(^|[\\s,\\[(|])${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[\\s,=\\])|<]|$)`, 'm').test(help));
-}
-
-/** Why a command would fail for a reader, or undefined. */
-async function checkCommand(words) {
-  if (/^[A-Z_]+=/.test(words[0])) return checkCommand(words.slice(1)); // PORT=5000 pnpm start
-  const [program, ...args] = words;
-  switch (program) {
-    case 'pnpm':
-    case 'npx':
-      return checkPnpm(program === 'npx' ? ['exec', ...args] : args);
-    case 'livestate-guest':
-    case 'livestate-guest-js':
-      return flagProblem(args, await helpTexts[program]());
-    case 'livestate':
-      if (args[0] !== 'serve') return `livestate has no command '${args[0]}'`;
-      return flagProblem(args.slice(1), await helpTexts['livestate serve']());
-    case 'asc':
-      return flagProblem(args, await helpTexts.asc());
-    case 'npm':
-      return ['install', 'i'].includes(args[0]) ? undefined : `npm ${args[0]} is not checked: teach test/readme.test.mjs`;
-    case 'bash': {
-      const script = join(repoRoot, args[0]);
-      if (!existsSync(script)) return `no such script ${args[0]}`;
-      return flagProblem(args.slice(1), readFileSync(script, 'utf8'));
-    }
-    default:
-      return `unknown command '${program}': teach test/readme.test.mjs to check it`;
-  }
-}
-
-const flagProblem = (args, help) => {
-  const unknown = unknownFlags(args, help);
   return unknown.length ? `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : undefined;
-};
+}
 
-async function checkPnpm([first, ...rest]) {
-  if (first === 'exec') return checkCommand(rest);
-  if (first === '-C') {
-    const [dir, script] = rest;
-    const scripts = JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')).scripts ?? {};
-    return script in scripts ? undefined : `${dir} has no script '${script}'`;
+/** A subcommand is a plain word (`serve`), not a file (`todo.ts`) or an option. */
+const isSubcommand = (word) => /^[a-z][a-z-]*$/.test(word ?? '');
+
+/** Why a command of a README in `readmeDir` would fail for a reader, or undefined. */
+async function checkCommand(words, readmeDir) {
+  if (/^[A-Z_]+=/.test(words[0])) return checkCommand(words.slice(1), readmeDir); // PORT=5000 pnpm start
+  const [program, ...args] = words;
+  if (program === 'pnpm' || program === 'npx') return checkPnpm(program === 'npx' ? ['exec', ...args] : args, readmeDir);
+  if (program === 'npm') return ['install', 'i'].includes(args[0]) ? undefined : `npm ${args[0]} is not checked: teach test/readme.test.mjs`;
+  if (program === 'bash') {
+    const script = join(repoRoot, args[0]);
+    return existsSync(script) ? flagProblem(args.slice(1), readFileSync(script, 'utf8')) : `no such script ${args[0]}`;
   }
+  if (workspaceBins.has(program) || program === 'asc') {
+    const subcommand = isSubcommand(args[0]) ? [args[0]] : [];
+    return flagProblem(args.slice(subcommand.length), await helpOf(program, subcommand));
+  }
+  return `unknown command '${program}': teach test/readme.test.mjs to check it`;
+}
+
+/** `pnpm <script>` runs a script of the README's own package or of the repository root. */
+async function checkPnpm([first, ...rest], readmeDir) {
+  if (first === 'exec') return checkCommand(rest, readmeDir);
+  if (first === '-C') return checkPnpm(rest.slice(1), rest[0]);
   if (['install', 'add'].includes(first)) return undefined;
-  return first in rootScripts ? undefined : `the root package.json has no script '${first}'`;
+  const scripts = [readmeDir, '.']
+    .map((dir) => join(repoRoot, dir, 'package.json'))
+    .filter(existsSync)
+    .flatMap((manifest) => Object.keys(readJson(manifest).scripts ?? {}));
+  return scripts.includes(first) ? undefined : `no script '${first}' in ${readmeDir}/package.json or the root's`;
 }
