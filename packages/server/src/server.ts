@@ -76,7 +76,11 @@ export interface LiveStateServerOptions extends HandlerLimits {
    * join that finds every one in use is refused. Default 10,000.
    */
   maxStates?: number;
-  /** A topic-scoped state with no members is unloaded from memory after this long (it stays stored). Default 30,000. */
+  /**
+   * A topic-scoped state with no members is unloaded from memory after this long (it stays
+   * stored). In a cluster, a topic a node owns that gets no request for this long is handed
+   * back (lease released); the next request takes it again from Redis. Default 30,000.
+   */
   unloadAfterMs?: number;
   /** A connection-scoped state is kept this long after its channel goes, for its client to resume it. Default 60,000. */
   connectionGraceMs?: number;
@@ -160,7 +164,7 @@ export class LiveStateServer {
     this.storage = options.storage ?? new MemoryStorage();
     this.states = new StateCache(options.maxStates ?? 10_000);
     this.maxChannelsPerSocket = options.maxChannelsPerSocket ?? 100;
-    const { cluster } = options;
+    const { cluster, unloadAfterMs = 30_000 } = options;
     this.router = new Router(options.routes, {
       storage: this.storage,
       logger: this.logger,
@@ -169,12 +173,12 @@ export class LiveStateServer {
         maxStateBytes: options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES,
       },
       states: this.states,
-      unloadAfterMs: options.unloadAfterMs ?? 30_000,
+      unloadAfterMs,
       connectionGraceMs: options.connectionGraceMs ?? 60_000,
       ...(cluster ? { sharedState: (topic: string) => this.cluster!.topicFor(topic) } : {}),
     });
     this.clusterReady = cluster
-      ? ClusterNode.start(cluster, this.router, this.logger).then((node) => void (this.cluster = node))
+      ? ClusterNode.start(cluster, this.router, this.logger, unloadAfterMs).then((node) => void (this.cluster = node))
       : Promise.resolve();
     // Reported by ready() and listen(); sockets wait for it.
     this.clusterReady.catch(() => undefined);

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { LiveStateServer } from '@livestate/server';
+import { connectRedis, TopicKeys, TopicLease } from '@livestate/server/cluster';
+import { CaptureLogger } from './support/capture-logger.js';
 import { run } from './support/cli.js';
+import { RawClient } from './support/clients.js';
 import { ClusterMember } from './support/cluster-member.js';
 import { startNodes, type LiveStateNode } from './support/cluster-nodes.js';
 import { guestPath } from './support/guests.js';
 import { RedisServer } from './support/redis-server.js';
+import { todoHandler } from './support/todo-handler.js';
 
 const CHANNEL = `todo:*=${guestPath('todo')},scope=topic`;
 const LEASE = ['--lease', '1'];
@@ -188,5 +193,36 @@ describe('a cluster of livestate processes on one Redis', () => {
     const both = await run(['serve', '--redis', 'redis://127.0.0.1:1', '--data', 'x.db', '--channel', CHANNEL]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--redis keeps topic states in Redis: --data and --fsync do not apply/);
+  });
+
+  it('hands back a topic that gets no request for unloadAfterMs, and takes it again from Redis on the next one (the API)', async () => {
+    const redis = await RedisServer.start();
+    cleanup.push(() => redis.close());
+    const logger = new CaptureLogger();
+    const server = new LiveStateServer({
+      routes: [{ topic: 'todo:*', handler: todoHandler, scope: 'topic' }],
+      cluster: { redis: redis.url, leaseSeconds: 0.3 },
+      unloadAfterMs: 100,
+      logger,
+    });
+    await server.listen({ port: 0 });
+    cleanup.push(() => server.close());
+    const client = await RawClient.connect(server.url);
+    const joinRef = client.join('todo:idle');
+    await client.nextEvent('state:change');
+    const push = async (todo: string) => {
+      const ref = client.ref();
+      client.send([joinRef, ref, 'todo:idle', 'lvs_evt:addTodo', { todo }]);
+      return (await client.nextReply(ref))[4];
+    };
+    assert.deepEqual(await push('first'), { status: 'ok', response: { version: 1 } });
+    await logger.waitFor(/released topic "todo:idle"/);
+    const redisClient = await connectRedis(redis.url, 'test', logger);
+    assert.equal(await new TopicLease(redisClient, new TopicKeys('livestate:', 'todo:idle'), 'test', 1000).holder(), undefined);
+    await redisClient.close();
+
+    assert.deepEqual(await push('second'), { status: 'ok', response: { version: 2 } }, 'the state came back from Redis');
+    await logger.waitFor(/owns topic "todo:idle" \(fencing token 2\)/);
+    client.close();
   });
 });

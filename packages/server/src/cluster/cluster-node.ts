@@ -55,6 +55,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     readonly logger: Logger,
     private readonly redis: RedisClient,
     private readonly subscriber: RedisClient,
+    private readonly releaseIdleMs: number,
   ) {
     this.nodeId = options.nodeId ?? createNodeId();
     this.prefix = options.prefix ?? 'livestate:';
@@ -62,7 +63,12 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     this.storage = new RedisStorage({ client: redis, prefix: this.prefix, patchWindow: options.patchWindow ?? DEFAULT_PATCH_WINDOW });
   }
 
-  static async start(options: ClusterOptions, router: Router, logger: Logger): Promise<ClusterNode> {
+  /**
+   * `releaseIdleMs`: a topic owned here that gets no request for this long is handed back (its
+   * lease released), so leases and memory follow the topics in use; the next request, on any
+   * node, takes it again from Redis.
+   */
+  static async start(options: ClusterOptions, router: Router, logger: Logger, releaseIdleMs: number): Promise<ClusterNode> {
     if (options.leaseSeconds !== undefined && !(options.leaseSeconds > 0)) {
       throw new Error(`cluster.leaseSeconds must be positive, got ${options.leaseSeconds}`);
     }
@@ -75,7 +81,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
       await redis.close();
       throw error;
     });
-    node = new ClusterNode(options, router, logger, redis, subscriber);
+    node = new ClusterNode(options, router, logger, redis, subscriber, releaseIdleMs);
     await subscriber.subscribe(nodeChannel(node.prefix, node.nodeId), (message) => node.receive(message));
     node.timers.push(
       setInterval(() => void node.renewLeases(), node.leaseMs / 3),
@@ -136,6 +142,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
 
   forget(topic: string): void {
     this.topics.delete(topic);
+    this.owners.delete(topic);
     this.subscriber.unsubscribe(new TopicKeys(this.prefix, topic).updates).catch(() => undefined);
   }
 
@@ -221,8 +228,13 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   }
 
   private async renewLeases(): Promise<void> {
+    const idleSince = Date.now() - this.releaseIdleMs;
     await Promise.all(
       [...this.owned.values()].map(async (topic) => {
+        if (topic.lastRequestAt < idleSince) {
+          await this.release(topic);
+          return;
+        }
         const lease = new TopicLease(this.redis, new TopicKeys(this.prefix, topic.topic), this.nodeId, this.leaseMs);
         const renewed = await lease.renew(topic.token).catch(() => undefined);
         if (renewed === false && this.owned.get(topic.topic) === topic) {
@@ -265,11 +277,14 @@ export class ClusterNode implements ForwardContext, OwnerContext {
 
   private async release(topic: OwnedTopic): Promise<void> {
     await topic.drain();
+    if (this.owned.get(topic.topic) !== topic) return;
     this.owned.delete(topic.topic);
+    this.owners.delete(topic.topic);
     const keys = new TopicKeys(this.prefix, topic.topic);
     try {
       await new TopicLease(this.redis, keys, this.nodeId, this.leaseMs).release(topic.token);
       await this.redis.publish(keys.updates, encodeMessage({ kind: 'released' }));
+      this.logger.info(`cluster: node ${this.nodeId} released topic "${topic.topic}"`);
     } catch (error) {
       this.logger.warn(`cluster: could not release topic "${topic.topic}": ${errorText(error)}`);
     }

@@ -62,7 +62,11 @@ export class OwnedTopic {
     return `${this.context.nodeId}/${this.token}`;
   }
 
+  /** When it last got a request (ms since the epoch), to hand idle topics back. */
+  lastRequestAt = Date.now();
+
   handle(request: Request): Promise<void> {
+    this.lastRequestAt = Date.now();
     return this.queue.run(() => (request.kind === 'join' ? this.join(request) : this.event(request)));
   }
 
