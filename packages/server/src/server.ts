@@ -107,8 +107,9 @@ const PHOENIX_SUBPROTOCOL = 'phoenix';
 
 const AUTH_TOKEN_PREFIX = 'base64url.bearer.phx.';
 
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+/** Answers an upgrade request with an HTTP error; `body` defaults to the status text. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, body = reason): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 function authTokenOf(request: IncomingMessage): string | undefined {
@@ -273,7 +274,11 @@ export class LiveStateServer {
       refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = URL.parse(request.url ?? '/', 'http://localhost');
+    if (url === null) {
+      if (onlyListener) refuseUpgrade(socket, 400, 'Bad Request', 'the request URL cannot be parsed');
+      return;
+    }
     if (url.pathname !== `${this.path}/websocket` && url.pathname !== this.path) {
       // Another upgrade listener on a shared server may own this path.
       if (onlyListener) refuseUpgrade(socket, 404, 'Not Found');

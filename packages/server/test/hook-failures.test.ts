@@ -176,6 +176,21 @@ describe('failing hooks: init, authorize and connect that throw anything or neve
     await assertServerWorks();
   });
 
+  it('answers an upgrade request whose URL cannot be parsed with 400 (it crashed the process)', async () => {
+    const { port } = server.address()!;
+    const tcp = connectTcp(port, '127.0.0.1');
+    let response = '';
+    tcp.on('data', (data) => (response += data.toString()));
+    const closed = new Promise((resolve) => tcp.on('close', resolve));
+    tcp.write(
+      'GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    await closed;
+    assert.match(response, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nthe request URL cannot be parsed$/);
+    await assertServerWorks();
+  });
+
   it('survives a client that resets its connection while the connect hook runs', async () => {
     let releaseConnect!: () => void;
     release = new Promise<void>((resolve) => (releaseConnect = resolve));
