@@ -64,11 +64,19 @@ export type Authorization = boolean | string;
 type MaybePromise<T> = T | Promise<T>;
 
 /**
+ * Marks a handler that bounds the time of its own calls and stops a call that runs over, as
+ * WebAssembly handlers do. The server then adds no time limit of its own, which could only
+ * abandon a call that still holds its worker.
+ */
+export const ownTimeLimit: unique symbol = Symbol('livestate.ownTimeLimit');
+
+/**
  * The server side of a LiveState channel: `(event, state) -> new state`.
  * States are deeply frozen: return a new object rather than mutating the old one,
  * which is also what lets the server diff cheaply by reference.
  */
 export interface LiveStateHandler<S extends StateShape<S> = State> {
+  readonly [ownTimeLimit]?: true;
   authorize?(topic: string, params: Payload, socket: SocketInfo): MaybePromise<Authorization>;
   init(topic: string, params: Payload, socket: SocketInfo): MaybePromise<S>;
   handleEvent(name: string, payload: Payload, state: S, context: EventContext): MaybePromise<S | Reply<S>>;

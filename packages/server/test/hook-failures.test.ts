@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { UserError, type LiveStateHandler, type LiveStateServer, type State } from '@livestate/server';
+import { GuestPool, UserError, wasmHandler, type LiveStateHandler, type LiveStateServer, type State } from '@livestate/server';
 import { CaptureLogger } from './support/capture-logger.js';
 import { RawClient, startServer, withoutEpoch } from './support/clients.js';
+import { guestPath } from './support/guests.js';
 import { todoHandler } from './support/todo-handler.js';
 
 const HANDLER_TIMEOUT_MS = 500;
@@ -212,5 +213,28 @@ describe('failing hooks: init, authorize and connect that throw anything or neve
     late.join('todo:late');
     assert.deepEqual(withoutEpoch((await late.nextEvent('state:change'))[4]), { state: { todos: [], nextId: 1 }, version: 0 });
     late.close();
+  });
+});
+
+describe('the time limit and WebAssembly handlers', () => {
+  it('leaves a WebAssembly call to its own time limit, which stops the guest, rather than abandoning it', async () => {
+    const pool = new GuestPool(1);
+    const logger = new CaptureLogger();
+    const handler = await wasmHandler(guestPath('faulty'), { pool, logger, watch: false, timeoutMs: 300 });
+    const server = await startServer({ logger, handlerTimeoutMs: 100, routes: [{ topic: 'faulty:*', handler }] });
+    try {
+      const client = await RawClient.connect(server.url);
+      const joinRef = client.join('faulty:1');
+      const [, , , event, payload] = await client.next((frame) => frame[3] === 'state:change' || frame[3] === 'error');
+      assert.equal(event, 'state:change', `init failed: ${JSON.stringify(payload)}`);
+      client.send([joinRef, client.ref(), 'faulty:1', 'lvs_evt:spin', {}]);
+      const [, , , , { message }] = await client.nextEvent('error');
+      assert.equal(message, 'the handler for "spin" timed out: the handler did not finish within 300 ms and was stopped');
+      client.close();
+    } finally {
+      await server.close();
+      await handler.close();
+      await pool.close();
+    }
   });
 });

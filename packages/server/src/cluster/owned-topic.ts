@@ -96,7 +96,7 @@ export class OwnedTopic {
     let json: string;
     try {
       const { handler, handlerTimeoutMs, maxStateBytes } = this.route;
-      const created = await callHandler('init', handlerTimeoutMs, () => handler.init(this.topic, request.params, request.socket));
+      const created = await callHandler(handler, 'init', handlerTimeoutMs, () => handler.init(this.topic, request.params, request.socket));
       ({ state, json } = initialState(created, maxStateBytes));
     } catch (error) {
       await this.answer(request, { kind: 'failed', reason: reportHandlerFailure(this.context.logger, this.topic, 'init', error) });
@@ -124,7 +124,7 @@ export class OwnedTopic {
     let bytes: number;
     try {
       const { handler, handlerTimeoutMs, maxStateBytes } = this.route;
-      const result = await callHandler(`the handler for "${name}"`, handlerTimeoutMs, () =>
+      const result = await callHandler(handler, `the handler for "${name}"`, handlerTimeoutMs, () =>
         handler.handleEvent(name, request.payload, previous, { topic: this.topic, socket: request.socket }),
       );
       ({ state: next, events } = eventResult(name, result));

@@ -1,6 +1,6 @@
 import { errorText } from '../error-text.js';
-import type { ReplyEvent, State } from '../handler.js';
-import { Reply, UserError } from '../handler.js';
+import type { LiveStateHandler, ReplyEvent, State } from '../handler.js';
+import { ownTimeLimit, Reply, UserError } from '../handler.js';
 import { deepFreeze } from './deep-freeze.js';
 import { measuredDiff } from './diff.js';
 import { isJsonObject } from './json.js';
@@ -28,8 +28,12 @@ export function checkStateSize(bytes: number, limit: number, what: string): void
   }
 }
 
-/** Calls a handler within `ms`; `what` names the call in the timeout error (`init`, `the handler for "x"`). */
-export function callHandler<T>(what: string, ms: number, run: () => T | Promise<T>): Promise<T> {
+/**
+ * Calls a handler within `ms` (unless it keeps its own {@link ownTimeLimit}); `what` names
+ * the call in the timeout error (`init`, `authorize`, `the handler for "x"`).
+ */
+export function callHandler<T>(handler: LiveStateHandler, what: string, ms: number, run: () => T | Promise<T>): Promise<T> {
+  if (handler[ownTimeLimit]) return Promise.resolve().then(run);
   return withTimeLimit(run, ms, () => new UserError(`${what} timed out: it did not finish within ${ms} ms`));
 }
 

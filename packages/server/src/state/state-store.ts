@@ -135,7 +135,7 @@ export class StateStore {
       }
       try {
         const context: EventContext = { topic: this.topic, socket: member.socket };
-        const result = await callHandler(`the handler for "${name}"`, this.handlerTimeoutMs, () =>
+        const result = await callHandler(this.handler, `the handler for "${name}"`, this.handlerTimeoutMs, () =>
           this.handler.handleEvent(name, payload, state, context),
         );
         return { ok: true, version: await this.commit(member, name, result) };
@@ -171,7 +171,7 @@ export class StateStore {
         this.apply(stored.state, stored.version, stored.epoch, encodedSize(stored.state));
         return true;
       }
-      const created = await callHandler('init', this.handlerTimeoutMs, () => this.handler.init(this.topic, params, member.socket));
+      const created = await callHandler(this.handler, 'init', this.handlerTimeoutMs, () => this.handler.init(this.topic, params, member.socket));
       const initial = initialState(created, this.maxStateBytes);
       const epoch = newEpoch();
       await this.store({ state: initial.state, version: 0, epoch, follows: null, patch: '[]' });

@@ -5,10 +5,9 @@ import type { Router } from '../channels/route.js';
 import type { TopicState } from '../channels/topic-state.js';
 import type { Authorization, SocketInfo } from '../handler.js';
 import { errorText } from '../error-text.js';
-import { UserError } from '../handler.js';
 import { reportHandlerFailure } from '../handler-failure.js';
 import type { Logger } from '../logger.js';
-import { withTimeLimit } from '../state/time-limit.js';
+import { callHandler } from '../state/handler-result.js';
 import { LimitError } from '../state/state-cache.js';
 import { decode, encode, replyPayload, type Message } from './serializer.js';
 
@@ -135,13 +134,9 @@ export class LiveSocket implements ChannelTransport {
 
     let authorization: Authorization;
     try {
-      const ms = route.handlerTimeoutMs;
+      const { handler, handlerTimeoutMs } = route;
       authorization =
-        (await withTimeLimit(
-          () => route.handler.authorize?.(topic, params, this.info),
-          ms,
-          () => new UserError(`authorize timed out: it did not finish within ${ms} ms`),
-        )) ?? true;
+        (await callHandler(handler, 'authorize', handlerTimeoutMs, () => handler.authorize?.(topic, params, this.info))) ?? true;
     } catch (error) {
       authorization = `authorization failed: ${reportHandlerFailure(this.logger, topic, 'authorize', error)}`;
     }

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Reply, UnknownEventError, UserError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
+import { ownTimeLimit, Reply, UnknownEventError, UserError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import type { Payload } from '../transport/serializer.js';
 import { COMPONENT_EVENTS_CALL } from './component-instance.js';
@@ -93,6 +93,8 @@ export async function wasmHandler(path: string, options: WasmHandlerOptions = {}
  * (built by `livestate-guest-js`) is recognized by its header and runs the same way.
  */
 export class WasmHandler implements LiveStateHandler {
+  /** Its calls stop at `timeoutMs` in the worker, so the server adds no limit of its own. */
+  readonly [ownTimeLimit] = true as const;
   private compiled: CompiledModule | undefined;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
