@@ -220,7 +220,7 @@ describe('the time limit and WebAssembly handlers', () => {
   it('leaves a WebAssembly call to its own time limit, which stops the guest, rather than abandoning it', async () => {
     const pool = new GuestPool(1);
     const logger = new CaptureLogger();
-    const handler = await wasmHandler(guestPath('faulty'), { pool, logger, watch: false, timeoutMs: 300 });
+    const handler = await wasmHandler(guestPath('faulty'), { pool, logger, watch: false, timeoutMs: 2000 });
     const server = await startServer({ logger, handlerTimeoutMs: 100, routes: [{ topic: 'faulty:*', handler }] });
     try {
       const client = await RawClient.connect(server.url);
@@ -229,7 +229,7 @@ describe('the time limit and WebAssembly handlers', () => {
       assert.equal(event, 'state:change', `init failed: ${JSON.stringify(payload)}`);
       client.send([joinRef, client.ref(), 'faulty:1', 'lvs_evt:spin', {}]);
       const [, , , , { message }] = await client.nextEvent('error');
-      assert.equal(message, 'the handler for "spin" timed out: the handler did not finish within 300 ms and was stopped');
+      assert.equal(message, 'the handler for "spin" timed out: the handler did not finish within 2000 ms and was stopped');
       client.close();
     } finally {
       await server.close();
