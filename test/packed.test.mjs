@@ -91,6 +91,28 @@ describe('the tarballs', () => {
     }
   });
 
+  it('each LICENSE is the repository\'s', async () => {
+    const license = await readFile(join(repoRoot, 'LICENSE'), 'utf8');
+    for (const name of packageNames) {
+      const { root } = await unpack(tarballs[name]);
+      assert.equal(await readFile(join(root, 'LICENSE'), 'utf8'), license, `${name}'s LICENSE differs`);
+    }
+  });
+
+  it('the server\'s public types have no any', async () => {
+    const { root } = await unpack(tarballs.server);
+    const seen = new Set();
+    const visit = async (file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = (await readFile(join(root, file), 'utf8')).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      assert.doesNotMatch(text, /\bany\b/, `${file} uses any`);
+      for (const [, target] of text.matchAll(/from '(\.[^']+)\.js'/g)) await visit(normalize(join(dirname(file), `${target}.d.ts`)));
+    };
+    await visit('dist/index.d.ts');
+    assert.ok(seen.size > 5, `followed the imports of dist/index.d.ts (${seen.size} files)`);
+  });
+
   it('ship every source their source maps point at', async () => {
     for (const name of packageNames) {
       const { root, files } = await unpack(tarballs[name]);

@@ -65,6 +65,12 @@ describe('README code blocks', () => {
     );
   });
 
+  it('JSON blocks parse', () => {
+    for (const block of blocks.filter((block) => block.language === 'json')) {
+      assert.doesNotThrow(() => JSON.parse(block.code), `${block.file}:${block.line} is not JSON`);
+    }
+  });
+
   it('shell blocks use commands, scripts and flags that exist', async () => {
     const problems = [];
     for (const block of shellBlocks) {
