@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { MemoryStorage, RedisStorage, SqliteStorage, StorageConflictError, type State, type Storage, type Update } from '@livestate/server';
+import { diff, MemoryStorage, RedisStorage, SqliteStorage, StorageConflictError, type JsonValue, type State, type Storage, type Update } from '@livestate/server';
 import { RedisServer } from './support/redis-server.js';
 
 const directory = await mkdtemp(join(tmpdir(), 'livestate-storage-'));
@@ -13,7 +13,10 @@ let files = 0;
 const newFile = () => join(directory, `${++files}.db`);
 
 const fresh = (epoch: string, state: State): Update => ({ epoch, version: 0, state, follows: null, patch: '[]' });
-const next = (epoch: string, version: number, state: State, patch = `[${version}]`, from = version - 1): Update => ({
+/** The patch that sets `n` to `value`: states in these tests are `{n}`. */
+const setN = (value: number) => JSON.stringify([{ op: 'add', path: '/n', value }]);
+
+const next = (epoch: string, version: number, state: State, patch = setN(version), from = version - 1): Update => ({
   epoch,
   version,
   state,
@@ -21,12 +24,12 @@ const next = (epoch: string, version: number, state: State, patch = `[${version}
   patch,
 });
 
-/** Appends `count` updates after version 0 of epoch `e`, each patch the JSON text `[version]`. */
+/** Appends `count` updates after version 0 of epoch `e`, each setting `n` to its version. */
 async function appendRun(storage: Storage, topic: string, count: number, wrapAfter = Infinity): Promise<number> {
   let version = 0;
   for (let i = 0; i < count; i++) {
     const following = version >= wrapAfter ? 0 : version + 1;
-    await storage.append(topic, next('e', following, { n: following }, `[${following}]`, version));
+    await storage.append(topic, next('e', following, { n: following }, setN(following), version));
     version = following;
   }
   return version;
@@ -45,7 +48,7 @@ for (const [name, create] of implementations) {
       const storage = create();
       assert.equal(await storage.load('t'), undefined);
       await storage.append('t', fresh('e', { todos: [] }));
-      await storage.append('t', next('e', 1, { todos: ['milk'] }));
+      await storage.append('t', next('e', 1, { todos: ['milk'] }, JSON.stringify([{ op: 'add', path: '/todos/0', value: 'milk' }])));
       assert.deepEqual(await storage.load('t'), { epoch: 'e', version: 1, state: { todos: ['milk'] } });
       await storage.close();
     });
@@ -53,8 +56,8 @@ for (const [name, create] of implementations) {
     it('refuses an update that does not follow the stored position, storing nothing', async () => {
       const storage = create();
       await storage.append('t', fresh('e', { n: 0 }));
-      await assert.rejects(storage.append('t', next('e', 2, { n: 2 }, '[2]', 1)), StorageConflictError);
-      await assert.rejects(storage.append('t', next('other', 1, { n: 1 }, '[1]', 0)), StorageConflictError);
+      await assert.rejects(storage.append('t', next('e', 2, { n: 2 }, setN(2), 1)), StorageConflictError);
+      await assert.rejects(storage.append('t', next('other', 1, { n: 1 }, setN(1), 0)), StorageConflictError);
       await assert.rejects(storage.append('t', fresh('f', { n: 9 })), StorageConflictError);
       await assert.rejects(storage.append('none', next('e', 1, { n: 1 })), /follows epoch e version 0 but the stored state is at nothing/);
       assert.deepEqual(await storage.load('t'), { epoch: 'e', version: 0, state: { n: 0 } });
@@ -67,9 +70,9 @@ for (const [name, create] of implementations) {
       await storage.append('t', fresh('e', { n: 0 }));
       await appendRun(storage, 't', 5);
       assert.deepEqual(await storage.patchesAfter('t', { epoch: 'e', version: 2 }), [
-        { version: 3, patch: '[3]' },
-        { version: 4, patch: '[4]' },
-        { version: 5, patch: '[5]' },
+        { version: 3, patch: setN(3) },
+        { version: 4, patch: setN(4) },
+        { version: 5, patch: setN(5) },
       ]);
       assert.deepEqual(await storage.patchesAfter('t', { epoch: 'e', version: 5 }), []);
       assert.equal(await storage.patchesAfter('t', { epoch: 'stale', version: 2 }), undefined);
@@ -81,9 +84,10 @@ for (const [name, create] of implementations) {
     it('keeps a bounded window of patches: older versions cannot be proven', async () => {
       const storage = create(4);
       await storage.append('t', fresh('e', { n: 0 }));
-      await appendRun(storage, 't', 20);
+      await appendRun(storage, 't', 21);
+      assert.deepEqual(await storage.load('t'), { epoch: 'e', version: 21, state: { n: 21 } });
       assert.equal(await storage.patchesAfter('t', { epoch: 'e', version: 1 }), undefined);
-      assert.deepEqual((await storage.patchesAfter('t', { epoch: 'e', version: 16 }))?.map((p) => p.version), [17, 18, 19, 20]);
+      assert.deepEqual((await storage.patchesAfter('t', { epoch: 'e', version: 17 }))?.map((p) => p.version), [18, 19, 20, 21]);
       await storage.close();
     });
 
@@ -115,7 +119,7 @@ for (const [name, create] of implementations) {
       const topics = Array.from({ length: 50 }, (_, i) => `t${i}`);
       await Promise.all(topics.map((topic) => storage.append(topic, fresh('e', { n: 0 }))));
       const results = await Promise.allSettled(
-        topics.map((topic, i) => storage.append(topic, i % 2 ? next('e', 1, { n: 1 }) : next('e', 2, { n: 2 }, '[2]', 1))),
+        topics.map((topic, i) => storage.append(topic, i % 2 ? next('e', 1, { n: 1 }) : next('e', 2, { n: 2 }, setN(2), 1))),
       );
       results.forEach((result, i) => assert.equal(result.status, i % 2 ? 'fulfilled' : 'rejected', topics[i]));
       for (const [i, topic] of topics.entries()) assert.equal((await storage.load(topic))?.version, i % 2 ? 1 : 0);
@@ -128,14 +132,38 @@ describe('SqliteStorage: the file', () => {
   it('keeps states and patch logs when reopened', async () => {
     const file = newFile();
     const first = new SqliteStorage(file);
-    await first.append('t', fresh('e', { todos: [] }));
+    await first.append('t', fresh('e', { n: 0 }));
     await appendRun(first, 't', 3);
     await first.close();
     const second = new SqliteStorage(file, { fsync: true });
     assert.deepEqual(await second.load('t'), { epoch: 'e', version: 3, state: { n: 3 } });
-    assert.deepEqual((await second.patchesAfter('t', { epoch: 'e', version: 1 }))?.map((p) => p.patch), ['[2]', '[3]']);
+    assert.deepEqual((await second.patchesAfter('t', { epoch: 'e', version: 1 }))?.map((p) => p.patch), [setN(2), setN(3)]);
     await second.append('t', next('e', 4, { n: 4 }));
     await second.close();
+  });
+
+  it('writes patches, not states: a reopened file replays them onto the last snapshot', async () => {
+    // States with odd keys and every JSON type, changed at random; the patches are the server's diff.
+    const file = newFile();
+    const storage = new SqliteStorage(file, { patchWindow: 4 });
+    let state: State = { todos: [], ['__proto__' as string]: { a: 1 }, 'a/b~c': null };
+    await storage.append('t', fresh('e', state));
+    let random = 7;
+    const pick = (n: number) => (random = (random * 48271) % 2147483647) % n;
+    for (let version = 1; version <= 23; version++) {
+      const todos = [...(state.todos as JsonValue[])];
+      if (todos.length > 0 && pick(3) === 0) todos.splice(pick(todos.length), 1);
+      todos.splice(pick(todos.length + 1), 0, { id: version, text: `todo ${version}`, done: pick(2) === 0, tags: pick(2) ? ['x'] : [] });
+      const following: State = JSON.parse(JSON.stringify({ ...state, todos, ['a/b~c']: pick(2) ? version : 'text', constructor: pick(2) ? { v: version } : 0 }));
+      await storage.append('t', next('e', version, following, JSON.stringify(diff(state, following)), version - 1));
+      state = following;
+      if (version === 9 || version === 23) {
+        const reopened = new SqliteStorage(file, { patchWindow: 4 });
+        assert.deepEqual(await reopened.load('t'), { epoch: 'e', version, state }, `at version ${version}`);
+        await reopened.close();
+      }
+    }
+    await storage.close();
   });
 
   it('refuses writes once closed', async () => {

@@ -1,5 +1,8 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { State } from '../handler.js';
+import { applyPatchInPlace } from '../state/apply-patch.js';
+import type { PatchOperation } from '../state/diff.js';
+import type { JsonValue } from '../state/json.js';
 import {
   checkPatchWindow,
   DEFAULT_PATCH_WINDOW,
@@ -38,10 +41,14 @@ interface StoredRow {
 }
 
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS livestate_states (
+  CREATE TABLE IF NOT EXISTS livestate_topics (
     topic TEXT PRIMARY KEY,
     epoch TEXT NOT NULL,
     version INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS livestate_snapshots (
+    topic TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
     state TEXT NOT NULL
   ) WITHOUT ROWID;
@@ -54,22 +61,42 @@ const SCHEMA = `
     PRIMARY KEY (topic, seq)
   ) WITHOUT ROWID;
 `;
-
 /**
- * Topic states in one SQLite file, through `node:sqlite`, in WAL mode. Each topic's row holds
- * its latest state; its patch log holds a window of the latest patches, trimmed in batches.
- * Writes queued in the same turn of the event loop are committed in one transaction.
+ * Topic states in one SQLite file, through `node:sqlite`, in WAL mode. A commit writes its
+ * patch and the topic's position, not the whole state: every `patchWindow` commits the state
+ * is written whole (a snapshot) and the patches older than the window are trimmed, and a load
+ * replays the patches after the snapshot. So a commit costs the size of its change, whatever
+ * the size of the state.
+ * Each write is committed at once; with `fsync`, writes queued in the same turn of the event
+ * loop are committed in one transaction, so they share one sync.
  */
 export class SqliteStorage implements Storage {
   private readonly db: DatabaseSync;
   private readonly patchWindow: number;
   private pending: PendingWrite[] = [];
   private readonly statements: Record<
-    'begin' | 'commit' | 'rollback' | 'position' | 'load' | 'insertState' | 'updateState' | 'insertPatch' | 'trimPatches' | 'clearPatches' | 'dropState' | 'continuation' | 'patchesFrom',
+    | 'begin'
+    | 'commit'
+    | 'rollback'
+    | 'position'
+    | 'snapshot'
+    | 'insertTopic'
+    | 'updateTopic'
+    | 'writeSnapshot'
+    | 'insertPatch'
+    | 'trimPatches'
+    | 'clearPatches'
+    | 'dropTopic'
+    | 'dropSnapshot'
+    | 'continuation'
+    | 'patchesFrom',
     StatementSync
   >;
 
+  private readonly fsync: boolean;
+
   constructor(readonly path: string, { fsync = false, patchWindow = DEFAULT_PATCH_WINDOW }: SqliteStorageOptions = {}) {
+    this.fsync = fsync;
     this.patchWindow = checkPatchWindow(patchWindow);
     this.db = new DatabaseSync(path);
     this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${fsync ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
@@ -79,29 +106,42 @@ export class SqliteStorage implements Storage {
       begin: prepare('BEGIN IMMEDIATE'),
       commit: prepare('COMMIT'),
       rollback: prepare('ROLLBACK'),
-      position: prepare('SELECT epoch, version, seq FROM livestate_states WHERE topic = ?'),
-      load: prepare('SELECT epoch, version, state FROM livestate_states WHERE topic = ?'),
-      insertState: prepare('INSERT OR REPLACE INTO livestate_states (topic, epoch, version, seq, state) VALUES (?, ?, ?, 0, ?)'),
-      updateState: prepare('UPDATE livestate_states SET version = ?, seq = ?, state = ? WHERE topic = ?'),
+      position: prepare('SELECT epoch, version, seq FROM livestate_topics WHERE topic = ?'),
+      snapshot: prepare('SELECT seq, state FROM livestate_snapshots WHERE topic = ?'),
+      insertTopic: prepare('INSERT OR REPLACE INTO livestate_topics (topic, epoch, version, seq) VALUES (?, ?, ?, 0)'),
+      updateTopic: prepare('UPDATE livestate_topics SET version = ?, seq = ? WHERE topic = ?'),
+      writeSnapshot: prepare('INSERT OR REPLACE INTO livestate_snapshots (topic, seq, state) VALUES (?, ?, ?)'),
       insertPatch: prepare('INSERT INTO livestate_patches (topic, seq, from_version, version, patch) VALUES (?, ?, ?, ?, ?)'),
       trimPatches: prepare('DELETE FROM livestate_patches WHERE topic = ? AND seq <= ?'),
       clearPatches: prepare('DELETE FROM livestate_patches WHERE topic = ?'),
-      dropState: prepare('DELETE FROM livestate_states WHERE topic = ?'),
+      dropTopic: prepare('DELETE FROM livestate_topics WHERE topic = ?'),
+      dropSnapshot: prepare('DELETE FROM livestate_snapshots WHERE topic = ?'),
       continuation: prepare('SELECT seq FROM livestate_patches WHERE topic = ? AND from_version = ? ORDER BY seq DESC LIMIT 1'),
       patchesFrom: prepare('SELECT version, patch FROM livestate_patches WHERE topic = ? AND seq >= ? ORDER BY seq'),
     };
   }
 
   async load(topic: string): Promise<StoredState | undefined> {
-    const row = this.statements.load.get(topic) as { epoch: string; version: number; state: string } | undefined;
-    return row && { epoch: row.epoch, version: row.version, state: JSON.parse(row.state) as State };
+    const position = this.position(topic);
+    const snapshot = this.statements.snapshot.get(topic) as { seq: number; state: string } | undefined;
+    if (!position || !snapshot) return undefined;
+    let state = JSON.parse(snapshot.state) as JsonValue;
+    if (position.seq > snapshot.seq) {
+      for (const { patch } of this.statements.patchesFrom.all(topic, snapshot.seq + 1) as unknown as StoredPatch[]) {
+        state = applyPatchInPlace(state, JSON.parse(patch) as PatchOperation[]);
+      }
+    }
+    return { epoch: position.epoch, version: position.version, state: state as State };
   }
 
   append(topic: string, update: Update): Promise<void> {
     if (!this.db.isOpen) return Promise.reject(new Error('the storage is closed'));
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.flush());
       this.pending.push({ topic, update, resolve, reject });
+      // Without a sync, a commit is cheap: do it now. A sync is not, so commits that arrive
+      // in the same turn of the event loop share one.
+      if (!this.fsync) this.flush();
+      else if (this.pending.length === 1) setImmediate(() => this.flush());
     });
   }
 
@@ -118,7 +158,8 @@ export class SqliteStorage implements Storage {
 
   async drop(topic: string): Promise<void> {
     this.transaction(() => {
-      this.statements.dropState.run(topic);
+      this.statements.dropTopic.run(topic);
+      this.statements.dropSnapshot.run(topic);
       this.statements.clearPatches.run(topic);
     });
   }
@@ -150,17 +191,21 @@ export class SqliteStorage implements Storage {
   private write(topic: string, update: Update): StorageConflictError | undefined {
     const stored = this.position(topic);
     if (!samePosition(update.follows, stored ?? null)) return new StorageConflictError(topic, update.follows, stored);
-    const state = JSON.stringify(update.state);
     if (!stored || !update.follows) {
-      this.statements.insertState.run(topic, update.epoch, update.version, state);
+      this.statements.insertTopic.run(topic, update.epoch, update.version);
+      this.statements.writeSnapshot.run(topic, 0, JSON.stringify(update.state));
       this.statements.clearPatches.run(topic);
       return undefined;
     }
     const seq = stored.seq + 1;
-    this.statements.updateState.run(update.version, seq, state, topic);
+    this.statements.updateTopic.run(update.version, seq, topic);
     this.statements.insertPatch.run(topic, seq, update.follows.version, update.version, update.patch);
-    // Trimming once per window keeps between one and two windows of patches, at one delete per window.
-    if (seq % this.patchWindow === 0) this.statements.trimPatches.run(topic, seq - this.patchWindow);
+    // Once per window: the whole state, and the patches the window no longer needs. The log
+    // keeps between one and two windows, always every patch after the snapshot.
+    if (seq % this.patchWindow === 0) {
+      this.statements.writeSnapshot.run(topic, seq, JSON.stringify(update.state));
+      this.statements.trimPatches.run(topic, seq - this.patchWindow);
+    }
     return undefined;
   }
 
