@@ -1,4 +1,5 @@
-// Load benchmarks: shared topic, private topics, state size, idle connections and faults, each
+// Load benchmarks: shared topic, private topics, state size, idle connections, faults, cluster,
+// durability (memory against SQLite storage) and resume (patches against the whole state), each
 // against LiveState (todo handler in WebAssembly and in JavaScript) and raw `ws` baselines
 // measured in the same run. Runs are interleaved (repetition → target → N), bounded in
 // time and count; every figure is a median over repetitions.
@@ -328,6 +329,72 @@ async function cluster() {
   };
 }
 
+async function durability() {
+  const sizes = [1, 50];
+  const targets = ['livestate js', 'livestate js, sqlite', 'livestate js, sqlite fsync'];
+  const results = await interleaved(targets, async (server, rep) => {
+    const measured = [];
+    for (const n of sizes) {
+      const clients = await connectClients(server, n, () => `bench:durable-${n}-${rep}`, { limit: 100 });
+      measured.push([n, await closedLoop(server, clients)]);
+      clients.forEach((client) => client.close());
+    }
+    return measured;
+  });
+  const storageOf = (target) => ({ 'livestate js': 'memory', 'livestate js, sqlite': 'SQLite', 'livestate js, sqlite fsync': 'SQLite + fsync' })[target];
+  const rows = sizes.flatMap((n) => targets.map((target) => ({ n, target, storage: storageOf(target), ...summarize(results[n][target]) })));
+  const at = (n, target) => rows.find((row) => row.n === n && row.target === target);
+  const table = [
+    '| N | storage | events/s | p50 / p99 ms | server CPU µs/event | × memory | generator core |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+    ...rows.map((row) =>
+      `| ${row.n} | ${row.storage} | ${fmt(row.eventsPerSecond)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} | ${fmt(row.serverCpuMicrosPerEvent)} | ${(row.serverCpuMicrosPerEvent / at(row.n, 'livestate js').serverCpuMicrosPerEvent).toFixed(2)}× | ${fmt(row.generatorCore * 100)}%${flags(row)} |`),
+  ].join('\n');
+  const ratio = at(50, 'livestate js, sqlite').serverCpuMicrosPerEvent / at(50, 'livestate js').serverCpuMicrosPerEvent;
+  const notes = [`- N = 50: SQLite storage costs ${((ratio - 1) * 100).toFixed(0)}% more server CPU per event than memory storage (goal ≤ 15%)`];
+  return { name: 'durability', rows, markdown: `### Durability (closed loop, one topic, JavaScript handler, list capped at 100)\n\n${table}\n\n${notes.join('\n')}` };
+}
+
+async function resume() {
+  const todos = 10_000;
+  const samples = quick ? 5 : 20;
+  const results = await interleaved(['livestate js'], async (server, rep) => {
+    const topic = `bench:resume-${rep}`;
+    const params = { prefill: todos, limit: todos };
+    const [writer] = await connectClients(server, 1, () => topic, params);
+    const measured = [];
+    for (let sample = 0; sample < samples; sample++) {
+      // A full join: the whole state.
+      const full = await BenchClient.connect(server.port, server.protocol, `full-${sample}`);
+      let began = performance.now();
+      const change = JSON.parse(await full.join(topic, params));
+      const fullMs = performance.now() - began;
+      const fullBytes = full.bytesReceived;
+      full.close();
+      // It misses one event, then comes back with its position: the one patch.
+      await writer.roundTrip(sample);
+      const back = await BenchClient.connect(server.port, server.protocol, `back-${sample}`);
+      began = performance.now();
+      const { epoch, version } = change[4];
+      const first = await back.join(topic, { ...params, lvs_resume: { epoch, version } }, '"state:');
+      const resumeMs = performance.now() - began;
+      if (!first.includes('"state:patch"')) throw new Error(`the resume got the whole state: ${first.slice(0, 200)}`);
+      measured.push({ fullBytes, fullMs, resumeBytes: back.bytesReceived, resumeMs });
+      back.close();
+    }
+    writer.close();
+    return [[todos, { fullBytes: median(measured.map((m) => m.fullBytes)), fullMs: median(measured.map((m) => m.fullMs)), resumeBytes: median(measured.map((m) => m.resumeBytes)), resumeMs: median(measured.map((m) => m.resumeMs)) }]];
+  });
+  const row = { todos, ...summarize(results[todos]['livestate js']) };
+  const table = [
+    '| todos | join with the whole state: bytes, ms | resume after missing 1 event: bytes, ms | bytes ratio |',
+    '|---:|---:|---:|---:|',
+    `| ${fmt(todos)} | ${fmt(row.fullBytes)}, ${fmt(row.fullMs, 2)} | ${fmt(row.resumeBytes)}, ${fmt(row.resumeMs, 2)} | ${((row.resumeBytes / row.fullBytes) * 100).toFixed(3)}% |`,
+  ].join('\n');
+  const notes = [`- resume: ${((row.resumeBytes / row.fullBytes) * 100).toFixed(3)}% of the full state's bytes (goal ≤ 1%), ${(row.resumeMs / row.fullMs).toFixed(2)}× its time (connect + join, until the state or the patch arrives)`];
+  return { name: 'resume', rows: [row], markdown: `### Resume (a client that missed 1 event on a topic of ${fmt(todos)} todos, against a join with the whole state)\n\n${table}\n\n${notes.join('\n')}` };
+}
+
 const workloads = {
   'shared-topic': sharedTopic,
   'private-topics': privateTopics,
@@ -335,6 +402,8 @@ const workloads = {
   'idle-connections': idleConnections,
   faults,
   cluster,
+  durability,
+  resume,
 };
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 if (only && !workloads[only]) throw new Error(`--only=${only}: expected one of ${Object.keys(workloads).join(', ')}`);

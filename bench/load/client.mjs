@@ -46,13 +46,16 @@ export class BenchClient {
     return new Promise((resolve, reject) => (this.#waiting = { match, contains, resolve, reject }));
   }
 
-  /** Joins a LiveState topic and resolves when its state arrives. */
-  async join(topic, params = {}) {
+  /**
+   * Joins a LiveState topic and resolves with the text of the first frame that contains
+   * `until` (by default, when its state arrives).
+   */
+  async join(topic, params = {}, until = '"state:change"') {
     this.#joinRef = String(this.#nextRef++);
     this.#topic = topic;
-    const state = this.#expect(undefined, '"state:change"');
+    const frame = this.#expect(undefined, until);
     this.#ws.send(JSON.stringify([this.#joinRef, this.#joinRef, topic, 'phx_join', params]));
-    await state;
+    return frame;
   }
 
   /** Sends one event carrying a unique marker and resolves when the marker comes back. */

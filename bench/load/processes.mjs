@@ -1,8 +1,8 @@
 // Server processes for the benchmarks: started pinned to CPU 0 (the generator takes CPU 1),
 // with their CPU time read from /proc, and the machine's busy time to spot disturbed runs.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchDir } from '../measure.mjs';
@@ -20,6 +20,8 @@ export const TARGETS = {
   'livestate js': ['livestate.mjs', '--handler', 'js'],
   'livestate js --faults': ['livestate.mjs', '--handler', 'js', '--faults'],
   'livestate wasm --faults': ['livestate.mjs', '--handler', 'wasm', '--faults'],
+  'livestate js, sqlite': ['livestate.mjs', '--handler', 'js', '--storage', 'sqlite'],
+  'livestate js, sqlite fsync': ['livestate.mjs', '--handler', 'js', '--storage', 'sqlite', '--fsync'],
   'raw echo': ['raw.mjs', '--mode', 'echo'],
   'raw broadcast': ['raw.mjs', '--mode', 'broadcast'],
 };
@@ -57,6 +59,9 @@ export async function startServer(target, extraArgs = []) {
       new Promise((resolve) => {
         child.once('exit', resolve);
         child.kill('SIGKILL');
+      }).then(() => {
+        // The data file of a server with --storage sqlite (servers/livestate.mjs).
+        for (const suffix of ['', '-wal', '-shm']) rmSync(join(tmpdir(), `livestate-bench-${child.pid}.db${suffix}`), { force: true });
       }),
   };
 }

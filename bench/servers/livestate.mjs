@@ -3,15 +3,25 @@
 // --faults: the server as users run it for the `faults` workload: default frame limit and
 // time limit, plus topics `runaway:*` whose WebAssembly event never returns.
 // --redis <url>: one node of a cluster on that Redis (the `cluster` workload).
+// --storage memory|sqlite (default memory), --fsync: where states are kept, for the
+// `durability` workload; the SQLite file is livestate-bench-<pid>.db in the temp folder.
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LiveStateServer, wasmHandler } from '@livestate/server';
+import { LiveStateServer, MemoryStorage, SqliteStorage, wasmHandler } from '@livestate/server';
 import { todoHandler } from '../handlers/todo.mjs';
 import { announce, controlRequests } from './control.mjs';
 
 const { values } = parseArgs({
-  options: { handler: { type: 'string', default: 'js' }, faults: { type: 'boolean', default: false }, redis: { type: 'string' } },
+  options: {
+    handler: { type: 'string', default: 'js' },
+    faults: { type: 'boolean', default: false },
+    redis: { type: 'string' },
+    storage: { type: 'string', default: 'memory' },
+    fsync: { type: 'boolean', default: false },
+  },
 });
 const module = (name) => fileURLToPath(new URL(`../build/${name}.wasm`, import.meta.url));
 const handler =
@@ -28,6 +38,7 @@ if (values.faults) routes.push({ topic: 'runaway:*', handler: await wasmHandler(
 const http = createServer(controlRequests);
 const server = new LiveStateServer({
   routes,
+  storage: values.storage === 'sqlite' ? new SqliteStorage(join(tmpdir(), `livestate-bench-${process.pid}.db`), { fsync: values.fsync }) : new MemoryStorage(),
   maxFrameBytes: values.faults ? undefined : 64 * 1024 * 1024,
   // The state-size workload holds up to 100,000 todos (about 5 MB of JSON).
   maxStateBytes: 64 * 1024 * 1024,
