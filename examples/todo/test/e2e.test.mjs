@@ -147,7 +147,7 @@ for (const { language, module } of handlers) describe(`the todo example, handler
     await embedded.locator('todo-list li.done', { hasText: 'From the embed' }).waitFor();
   });
 
-  it('shows offline while the server is down, then online again with the list kept, and works after', async () => {
+  it('shows offline while the server is down, then online again with the list kept, resumed without the whole state', async () => {
     const server = await serve();
     const page = await open(server.origin);
     await add(page, 'Before the restart');
@@ -155,10 +155,15 @@ for (const { language, module } of handlers) describe(`the todo example, handler
     await server.stop();
     servers.splice(servers.indexOf(server), 1);
     await page.locator('todo-list .status[data-status="offline"]').waitFor();
+    // What the page receives on its new socket: the rejoin carries lvs_resume, so no state:change.
+    const received = [];
+    page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => received.push(JSON.parse(payload)[3])));
     await serve(server.port, server.data);
     await page.locator('todo-list .status[data-status="online"]').waitFor({ timeout: 30_000 });
     await add(page, 'After the restart');
     await page.locator('todo-list li', { hasText: 'After the restart' }).waitFor();
     assert.deepEqual(await texts(page), ['Before the restart', 'After the restart']);
+    assert.ok(received.includes('state:patch'), `frames received: ${received.join(', ')}`);
+    assert.ok(!received.includes('state:change'), `frames received: ${received.join(', ')}`);
   });
 });
