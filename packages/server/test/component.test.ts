@@ -53,6 +53,15 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
     return topicClient;
   }
 
+  it('loads the component from the folder it was built into, and refuses a folder without one', async () => {
+    const fromFolder = await load(join(guestPath(COMPONENT), '..'));
+    assert.equal(fromFolder.path, guestPath(COMPONENT));
+    assert.ok(fromFolder.events.has('addTodo'));
+    const empty = await mkdtemp(join(tmpdir(), 'livestate-no-component-'));
+    await copyFile(guestPath('todo'), join(empty, 'todo.wasm'));
+    await assert.rejects(load(empty), /is a folder with no component: name the component file/);
+  });
+
   it('lists the events the module exports', () => {
     assert.deepEqual([...handlers[0]!.events].sort(), ['addTodo', 'crash', 'hog', 'keepSecret', 'later', 'notObject', 'probe', 'spin', 'toggleTodo']);
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ComponentModule } from './worker-protocol.js';
@@ -48,4 +48,28 @@ export async function loadComponent(
   }
   if (Object.keys(cores).length === 0) throw new Error(`${loaderPath} loads no core modules: it is not a jco loader`);
   return { component: { loader: `${pathToFileURL(loaderPath).href}?v=${stamp}`, cores }, restorable };
+}
+
+/**
+ * The module file `path` names: itself, or for a folder (as livestate-guest-js writes
+ * one), the one component in it.
+ */
+export async function handlerFile(path: string): Promise<string> {
+  if (!(await stat(path)).isDirectory()) return path;
+  const components: string[] = [];
+  for (const name of (await readdir(path)).filter((entry) => entry.endsWith('.wasm')).sort()) {
+    const file = join(path, name);
+    const header = new Uint8Array(COMPONENT_HEADER.length);
+    const handle = await open(file);
+    try {
+      await handle.read(header, 0, header.length, 0);
+    } finally {
+      await handle.close();
+    }
+    if (isComponent(header)) components.push(file);
+  }
+  if (components.length !== 1) {
+    throw new Error(`${path} is a folder with ${components.length === 0 ? 'no component' : `${components.length} components`}: name the component file`);
+  }
+  return components[0]!;
 }

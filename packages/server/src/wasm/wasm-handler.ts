@@ -5,7 +5,7 @@ import { ownTimeLimit, Reply, UnknownEventError, UserError, type EventContext, t
 import { consoleLogger, type Logger } from '../logger.js';
 import type { Payload } from '../transport/serializer.js';
 import { COMPONENT_EVENTS_CALL } from './component-instance.js';
-import { isComponent, loadComponent } from './component-loader.js';
+import { handlerFile, isComponent, loadComponent } from './component-loader.js';
 import { GuestCallError, GuestPool } from './guest-pool.js';
 import { rewriteModule, UnexposableGlobalError } from './module-rewriter.js';
 import { StateLineage } from './state-lineage.js';
@@ -77,9 +77,12 @@ interface CompiledModule {
  */
 const COMPONENT_LOAD_TIMEOUT_MS = 30_000;
 
-/** Loads a module as a LiveState handler; refuses, with the reason, a file that is not a usable module. */
+/**
+ * Loads a module as a LiveState handler (`path` may also be the folder livestate-guest-js
+ * wrote a component into); refuses, with the reason, a file that is not a usable module.
+ */
 export async function wasmHandler(path: string, options: WasmHandlerOptions = {}): Promise<WasmHandler> {
-  const handler = new WasmHandler(resolve(path), options);
+  const handler = new WasmHandler(await handlerFile(resolve(path)), options);
   await handler.load();
   if (options.watch ?? true) handler.watch();
   return handler;
