@@ -25,7 +25,7 @@ import {
 } from './option-checks.js';
 import { StateCache } from './state/state-cache.js';
 import { MemoryStorage } from './storage/memory-storage.js';
-import type { Storage } from './storage/storage.js';
+import type { Position, Storage } from './storage/storage.js';
 import type { Payload } from './transport/serializer.js';
 import { IdleSweeper } from './transport/idle-sweeper.js';
 import { requestTimeouts } from './transport/request-timeouts.js';
@@ -176,7 +176,12 @@ export class LiveStateServer {
       states: this.states,
       unloadAfterMs,
       connectionGraceMs: options.connectionGraceMs ?? 60_000,
-      ...(cluster ? { sharedState: (topic: string) => this.cluster!.topicFor(topic) } : {}),
+      ...(cluster
+        ? {
+            sharedState: (topic: string) => this.cluster!.topicFor(topic),
+            connectionStorage: (topic: string, resume: Position | undefined) => this.cluster!.connectionStorage(topic, resume),
+          }
+        : {}),
     });
     this.clusterReady = cluster
       ? ClusterNode.start(cluster, this.router, this.logger, unloadAfterMs).then((node) => void (this.cluster = node))

@@ -10,6 +10,7 @@ import { startNodes, type LiveStateNode } from './support/cluster-nodes.js';
 import { guestPath } from './support/guests.js';
 import { RedisServer } from './support/redis-server.js';
 import { todoHandler } from './support/todo-handler.js';
+import { waitUntil } from './support/wait-until.js';
 
 const CHANNEL = `todo:*=${guestPath('todo')},scope=topic`;
 const LEASE = ['--lease', '1'];
@@ -224,5 +225,58 @@ describe('a cluster of livestate processes on one Redis', () => {
     assert.deepEqual(await push('second'), { status: 'ok', response: { version: 2 } }, 'the state came back from Redis');
     await logger.waitFor(/owns topic "todo:idle" \(fencing token 2\)/);
     client.close();
+  });
+
+  it('keeps a connection-scoped state in Redis: its client resumes it on another node within the grace period, and gets a fresh one after', async () => {
+    const redis = await RedisServer.start();
+    cleanup.push(() => redis.close());
+    const [a, b] = await Promise.all(
+      [0, 1].map(async () => {
+        const server = new LiveStateServer({
+          routes: [{ topic: 'todo:*', handler: todoHandler }],
+          cluster: { redis: redis.url },
+          connectionGraceMs: 300,
+          logger: new CaptureLogger(),
+        });
+        await server.listen({ port: 0 });
+        cleanup.push(() => server.close());
+        return server;
+      }),
+    );
+    const first = await RawClient.connect(a!.url);
+    const firstJoin = first.join('todo:mine');
+    const { epoch } = (await first.nextEvent('state:change'))[4];
+    for (const todo of ['one', 'two']) {
+      const ref = first.ref();
+      first.send([firstJoin, ref, 'todo:mine', 'lvs_evt:addTodo', { todo }]);
+      assert.equal((await first.nextReply(ref))[4].status, 'ok');
+    }
+    first.close();
+    await first.closedWith();
+
+    const second = await RawClient.connect(b!.url);
+    const secondJoin = second.join('todo:mine', { lvs_resume: { epoch, version: 1 } });
+    const resumed = await second.next((frame) => frame[3] === 'state:patch' || frame[3] === 'state:change', 'the resumed state');
+    assert.equal(resumed[3], 'state:patch', 'the missed patch only, from Redis, on the other node');
+    assert.equal(resumed[4].version, 2);
+    const ref = second.ref();
+    second.send([secondJoin, ref, 'todo:mine', 'lvs_evt:addTodo', { todo: 'three' }]);
+    assert.deepEqual((await second.nextReply(ref))[4], { status: 'ok', response: { version: 3 } });
+    second.send([secondJoin, second.ref(), 'todo:mine', 'lvs_refresh', {}]);
+    const refreshed = (await second.nextEvent('state:change'))[4];
+    assert.deepEqual(refreshed.state.todos.map((todo: { text: string }) => todo.text), ['one', 'two', 'three']);
+    assert.equal(refreshed.epoch, epoch);
+    second.close();
+    await second.closedWith();
+
+    const redisClient = await connectRedis(redis.url, 'test', new CaptureLogger());
+    await waitUntil(async () => (await redisClient.exists(`livestate:{connection:${epoch}:todo:mine}:state`)) === 0, 'the grace period to end');
+    await redisClient.close();
+    const third = await RawClient.connect(a!.url);
+    third.join('todo:mine', { lvs_resume: { epoch, version: 3 } });
+    const fresh = (await third.nextEvent('state:change'))[4];
+    assert.notEqual(fresh.epoch, epoch);
+    assert.deepEqual(fresh.state.todos, []);
+    third.close();
   });
 });

@@ -59,12 +59,22 @@ export interface RouteContext {
   limits: Required<HandlerLimits>;
   /** Where topic-scoped states live when not in this process (a cluster's topics). */
   sharedState?: (topic: string, route: Route) => TopicState;
+  /**
+   * Where connection-scoped states are kept when not in this process's memory (a cluster's
+   * Redis, so that a client can resume its state on another node within the grace period).
+   */
+  connectionStorage?: (topic: string, resume: Position | undefined) => ExpiringStorage;
   /** The states held in this process, shared by every route. */
   states: StateCache;
   /** How long a topic-scoped state with no members stays in memory. */
   unloadAfterMs: number;
   /** How long a connection-scoped state is kept after its channel goes, for its client to resume. */
   connectionGraceMs: number;
+}
+
+/** A storage whose contents can be set to expire (a connection-scoped state in its grace period). */
+export interface ExpiringStorage extends Storage {
+  expireAfter(ms: number): Promise<void>;
 }
 
 /** A topic pattern bound to a handler, owning the states of the topics it matches. */
@@ -133,7 +143,11 @@ export class Route {
    * is held for the grace period under its epoch, an unguessable id that only its client knows.
    */
   private connectionStore(topic: string, resume: Position | undefined): StateStore {
-    const { states, connectionGraceMs } = this.context;
+    const { states, connectionGraceMs, connectionStorage } = this.context;
+    if (connectionStorage) {
+      const storage = connectionStorage(topic, resume);
+      return this.newStore(topic, storage, undefined, () => void storage.expireAfter(connectionGraceMs).catch(() => undefined));
+    }
     const keyOf = (epoch: string) => `connection ${epoch} ${topic}`;
     const held = resume && states.take(keyOf(resume.epoch));
     if (held) return held;

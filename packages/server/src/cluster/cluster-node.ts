@@ -4,7 +4,9 @@ import type { Logger } from '../logger.js';
 import { errorText } from '../error-text.js';
 import { RedisStorage } from '../storage/redis-storage.js';
 import { DEFAULT_PATCH_WINDOW } from '../storage/storage.js';
+import type { Position } from '../storage/storage.js';
 import { ClusterTopic, type ForwardContext } from './cluster-topic.js';
+import { ConnectionStorage } from './connection-storage.js';
 import { decodeMessage, encodeMessage, type Answer, type NodeMessage, type Request, type Update } from './messages.js';
 import { createNodeId } from './node-id.js';
 import { OwnedTopic, type OwnerContext } from './owned-topic.js';
@@ -89,6 +91,11 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     );
     logger.info(`cluster: node ${node.nodeId} using Redis ${redact(options.redis)} (lease ${node.leaseMs / 1000} s)`);
     return node;
+  }
+
+  /** Where a connection-scoped state of `topic` is kept: Redis, under its epoch. */
+  connectionStorage(topic: string, resume: Position | undefined): ConnectionStorage {
+    return new ConnectionStorage(this.storage, topic, resume);
   }
 
   /** The local view of a topic a channel joins. */

@@ -155,6 +155,20 @@ export class RedisStorage implements Storage {
     });
   }
 
+  /** Lets Redis forget the topic after `ms` (its state and patch log), unless {@link persist} is called first. */
+  async expire(topic: string, ms: number): Promise<void> {
+    const keys = this.keys(topic);
+    const client = await this.client;
+    await Promise.all([client.pExpire(keys.state, ms), client.pExpire(keys.log, ms)]);
+  }
+
+  /** Undoes {@link expire}. */
+  async persist(topic: string): Promise<void> {
+    const keys = this.keys(topic);
+    const client = await this.client;
+    await Promise.all([client.persist(keys.state), client.persist(keys.log)]);
+  }
+
   async drop(topic: string): Promise<void> {
     const keys = this.keys(topic);
     await (await this.client).del([keys.state, keys.log]);
