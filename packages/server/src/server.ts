@@ -10,7 +10,7 @@ import {
   type HandlerLimits,
   type RouteOptions,
 } from './channels/route.js';
-import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js';
+import { checkClusterOptions, ClusterNode, type ClusterOptions } from './cluster/cluster-node.js';
 import { errorText } from './error-text.js';
 import type { SocketInfo } from './handler.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -338,6 +338,7 @@ function checkServerOptions(options: LiveStateServerOptions): void {
   checkOptionalPositiveInteger(options.maxChannelsPerSocket, 'maxChannelsPerSocket');
   checkOptionalNonNegativeInteger(options.unloadAfterMs, 'unloadAfterMs');
   checkOptionalNonNegativeInteger(options.connectionGraceMs, 'connectionGraceMs');
+  if (options.cluster !== undefined) checkClusterOptions(options.cluster);
   if (options.origins !== undefined && typeof options.origins !== 'function') {
     checkArray(options.origins, 'origins (a list of allowed Origin headers, or a function)');
   }

@@ -279,4 +279,11 @@ describe('a cluster of livestate processes on one Redis', () => {
     assert.deepEqual(fresh.state.todos, []);
     third.close();
   });
+
+  it('refuses cluster options that cannot work when the server is built, naming them', () => {
+    const build = (cluster: unknown) => () => new LiveStateServer({ routes: [], cluster: cluster as never });
+    assert.throws(build({ leaseSeconds: 5 }), /invalid cluster\.redis: expected a Redis URL such as "redis:\/\/127\.0\.0\.1:6379", got undefined/);
+    assert.throws(build({ redis: 'redis://x', leaseSeconds: 0 }), /invalid cluster\.leaseSeconds: expected a positive number of seconds, got 0/);
+    assert.throws(build({ redis: 'redis://x', patchWindow: 1.5 }), /invalid cluster\.patchWindow: expected a positive integer, got number 1\.5/);
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Route, Router } from '../channels/route.js';
 import type { Logger } from '../logger.js';
+import { checkObject, checkOptionalPositiveInteger, checkOptionalString } from '../option-checks.js';
 import { errorText } from '../error-text.js';
 import { RedisStorage } from '../storage/redis-storage.js';
 import { DEFAULT_PATCH_WINDOW } from '../storage/storage.js';
@@ -28,6 +29,19 @@ export interface ClusterOptions {
   patchWindow?: number;
   /** This node's name in logs and in Redis. Default: host, pid and a random suffix. */
   nodeId?: string;
+}
+
+/** Throws a `TypeError` naming the `cluster` option that is wrong, when the server is built. */
+export function checkClusterOptions(cluster: unknown): void {
+  checkObject(cluster, 'cluster');
+  if (typeof cluster.redis !== 'string') throw new TypeError(`invalid cluster.redis: expected a Redis URL such as "redis://127.0.0.1:6379", got ${typeof cluster.redis}`);
+  const { leaseSeconds } = cluster;
+  if (leaseSeconds !== undefined && !(typeof leaseSeconds === 'number' && Number.isFinite(leaseSeconds) && leaseSeconds > 0)) {
+    throw new TypeError(`invalid cluster.leaseSeconds: expected a positive number of seconds, got ${String(leaseSeconds)}`);
+  }
+  checkOptionalString(cluster.prefix, 'cluster.prefix');
+  checkOptionalPositiveInteger(cluster.patchWindow, 'cluster.patchWindow');
+  checkOptionalString(cluster.nodeId, 'cluster.nodeId');
 }
 
 /** How long a request waits for a dead owner's lease to expire before it gives up. */
@@ -71,9 +85,6 @@ export class ClusterNode implements ForwardContext, OwnerContext {
    * node, takes it again from Redis.
    */
   static async start(options: ClusterOptions, router: Router, logger: Logger, releaseIdleMs: number): Promise<ClusterNode> {
-    if (options.leaseSeconds !== undefined && !(options.leaseSeconds > 0)) {
-      throw new Error(`cluster.leaseSeconds must be positive, got ${options.leaseSeconds}`);
-    }
     let node: ClusterNode | undefined;
     const redis = await connectRedis(options.redis, 'commands', logger, { onBack: () => node?.resynchronize() });
     const subscriber = await connectRedis(options.redis, 'updates', logger, {
