@@ -65,8 +65,11 @@ const timed = async (t, what, work) => {
 };
 
 let tarballs;
+/** Each tarball unpacked: `{root, files}` by package name. */
+let unpacked;
 before(async () => {
   tarballs = await packAll();
+  unpacked = Object.fromEntries(await Promise.all(packageNames.map(async (name) => [name, await unpack(tarballs[name])])));
 });
 after(async () => {
   if (tarballs) await rm(dirname(tarballs.server), { recursive: true, force: true });
@@ -86,7 +89,7 @@ async function unpack(tarball) {
 describe('the tarballs', () => {
   it('each carries its README, LICENSE and package.json', async () => {
     for (const name of packageNames) {
-      const { files } = await unpack(tarballs[name]);
+      const { files } = unpacked[name];
       for (const file of ['README.md', 'LICENSE', 'package.json']) assert.ok(files.has(file), `${name}: ${file} is missing`);
     }
   });
@@ -94,13 +97,13 @@ describe('the tarballs', () => {
   it('each LICENSE is the repository\'s', async () => {
     const license = await readFile(join(repoRoot, 'LICENSE'), 'utf8');
     for (const name of packageNames) {
-      const { root } = await unpack(tarballs[name]);
+      const { root } = unpacked[name];
       assert.equal(await readFile(join(root, 'LICENSE'), 'utf8'), license, `${name}'s LICENSE differs`);
     }
   });
 
   it('the server\'s public types have no any', async () => {
-    const { root } = await unpack(tarballs.server);
+    const { root } = unpacked.server;
     const seen = new Set();
     const visit = async (file) => {
       if (seen.has(file)) return;
@@ -115,7 +118,7 @@ describe('the tarballs', () => {
 
   it('ship every source their source maps point at', async () => {
     for (const name of packageNames) {
-      const { root, files } = await unpack(tarballs[name]);
+      const { root, files } = unpacked[name];
       for (const map of [...files].filter((file) => file.endsWith('.map'))) {
         const { sources, sourcesContent = [], sourceRoot = '' } = JSON.parse(await readFile(join(root, map), 'utf8'));
         sources.forEach((source, i) => {
