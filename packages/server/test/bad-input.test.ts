@@ -60,8 +60,11 @@ const misbehaving = defineHandler({
     },
     grow: (payload) => ({ count: 1, padding: 'x'.repeat((payload as { bytes: number }).bytes) }),
     neverSettles: () => new Promise<never>(() => undefined),
+    /** Holds the topic until the test calls `releaseHold`. */
+    hold: () => new Promise<{ count: number }>((resolve) => (releaseHold = () => resolve({ count: 2 }))),
   },
 });
+let releaseHold = (): void => undefined;
 
 describe('bad input: a precise error for the sender, nothing lost, nothing else disturbed', () => {
   let server: LiveStateServer;
@@ -80,6 +83,7 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
       routes: [
         { topic: 'counter:*', handler: misbehaving, scope: 'topic', maxStateBytes: MAX_STATE_BYTES, handlerTimeoutMs: HANDLER_TIMEOUT_MS },
         { topic: 'todo:*', handler: todoHandler },
+        { topic: 'busy:*', handler: misbehaving, scope: 'topic' },
       ],
     });
   });
@@ -249,5 +253,25 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
     assert.match((await offender.nextEvent('error'))[4].message, /timed out/);
     late.close();
     await assertUndisturbed();
+  });
+
+  it('answers a burst of lvs_refresh queued behind a busy topic with one state:change', async () => {
+    const client = await RawClient.connect(server.url);
+    const join = client.join('busy:1');
+    await client.nextEvent('state:change');
+    client.send([join, client.ref(), 'busy:1', 'lvs_evt:hold', {}]);
+    for (let i = 0; i < 200; i++) client.send([join, client.ref(), 'busy:1', 'lvs_refresh', {}]);
+    await client.drain();
+    releaseHold();
+    const last = client.ref();
+    client.send([join, last, 'busy:1', 'lvs_evt:increment', {}]);
+    const frames = await client.untilReply(last);
+    const changes = frames.filter((frame) => frame[3] === 'state:change').map((frame) => withoutEpoch(frame[4]));
+    assert.deepEqual(changes, [{ state: { count: 2 }, version: 1 }], 'one whole state, after the event that held the topic');
+    assert.deepEqual(frames.filter((frame) => frame[3] === 'state:patch').map((frame) => frame[4].version), [1, 2]);
+    client.send([join, client.ref(), 'busy:1', 'lvs_refresh', {}]);
+    const [, , , , change] = await client.nextEvent('state:change');
+    assert.deepEqual(withoutEpoch(change), { state: { count: 3 }, version: 2 }, 'a later refresh is answered again');
+    client.close();
   });
 });

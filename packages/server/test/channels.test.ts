@@ -100,6 +100,36 @@ describe('LiveState channels with the official phoenix client', () => {
     assert.deepEqual(state.todos, [{ id: 1, text: 'one', done: false }]);
   });
 
+  it('encodes the state once per version for every join and refresh that sends it', async () => {
+    const marker = 'encoded-once-marker';
+    const stringify = JSON.stringify;
+    let encodings = 0;
+    JSON.stringify = ((...args: Parameters<typeof stringify>) => {
+      const text = stringify(...args);
+      if (text?.includes(marker)) encodings++;
+      return text;
+    }) as typeof stringify;
+    try {
+      const first = connect().channel('shared:encoded', { owner: marker });
+      const initial = nextPush(first, 'state:change');
+      await joinChannel(first);
+      await initial;
+      const afterInit = encodings;
+      for (let i = 0; i < 3; i++) {
+        const channel = connect().channel('shared:encoded');
+        const change = nextPush(channel, 'state:change');
+        await joinChannel(channel);
+        assert.equal((await change).state.owner, marker);
+        const refreshed = nextPush(channel, 'state:change');
+        channel.push('lvs_refresh', {});
+        assert.equal((await refreshed).version, 0);
+      }
+      assert.equal(encodings, afterInit, 'joins and refreshes reuse the encoding the first join made');
+    } finally {
+      JSON.stringify = stringify;
+    }
+  });
+
   it('wraps versions to 0 after maxVersion', async () => {
     const channel = connect().channel('wrap:1');
     await joinChannel(channel);

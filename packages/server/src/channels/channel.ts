@@ -16,6 +16,8 @@ const EVENT_PREFIX = 'lvs_evt:';
 /** One joined topic on one socket: frames in, the store's pushes out, tagged with this join's ref. */
 export class Channel implements Member {
   private closed = false;
+  /** The refresh queued for this channel: `lvs_refresh` frames that arrive before it is answered share its answer. */
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly transport: ChannelTransport,
@@ -38,7 +40,7 @@ export class Channel implements Member {
     if (message.event.startsWith(EVENT_PREFIX)) {
       void this.handleEvent(message);
     } else if (message.event === 'lvs_refresh') {
-      void this.store.refresh(this, this.params);
+      this.refreshing ??= this.store.refresh(this, this.params).finally(() => (this.refreshing = undefined));
     } else {
       this.transport.reply(message, 'error', { reason: `unknown event "${message.event}"` });
     }

@@ -58,6 +58,8 @@ export class StateStore {
   private stateBytes = 0;
   private version = 0;
   private epoch = '';
+  /** The `state:change` payload for this version, encoded once for every join and refresh that sends it. */
+  private stateChangeJson: string | undefined;
   private readonly members = new Set<Member>();
   private readonly queue: TaskQueue;
   private readonly handler: LiveStateHandler;
@@ -231,10 +233,12 @@ export class StateStore {
     this.version = version;
     this.epoch = epoch;
     this.stateBytes = bytes;
+    this.stateChangeJson = undefined;
   }
 
   private sendState(member: Member): void {
-    member.push('state:change', { state: this.state, version: this.version, epoch: this.epoch });
+    this.stateChangeJson ??= JSON.stringify({ state: this.state, version: this.version, epoch: this.epoch });
+    member.pushEncoded('state:change', this.stateChangeJson);
   }
 
   private fail(member: Member, event: string, reason: string): EventOutcome {
