@@ -104,7 +104,7 @@ const flags = (row) => `${row.generatorBound ? ' ⚑gen' : ''}${row.disturbed ? 
 
 async function sharedTopic() {
   const sizes = [1, 50, 200];
-  const targets = ['livestate wasm', 'livestate js', 'raw broadcast', 'raw echo'];
+  const targets = ['livestate wasm', 'livestate js', 'phoenix reference', 'raw broadcast', 'raw echo'];
   const results = await interleaved(targets, async (server, rep) => {
     const measured = [];
     for (const n of sizes) {
@@ -126,6 +126,10 @@ async function sharedTopic() {
     const [ours, broadcast] = [at(50, target), at(50, 'raw broadcast')];
     return `- N = 50, ${target}: ${(ours.eventsPerSecond / broadcast.eventsPerSecond).toFixed(2)}× the broadcast baseline's events/s (goal ≥ 0.8×), ${(ours.serverCpuMicrosPerEvent / broadcast.serverCpuMicrosPerEvent).toFixed(2)}× its server CPU per event (goal ≤ 1.25×)`;
   });
+  const [wasm, js, reference] = ['livestate wasm', 'livestate js', 'phoenix reference'].map((target) => at(50, target));
+  ratios.push(
+    `- N = 50, livestate js: ${(js.serverCpuMicrosPerEvent / reference.serverCpuMicrosPerEvent).toFixed(2)}× the Phoenix reference's server CPU per event (goal ≤ 1×); livestate wasm: ${(wasm.serverCpuMicrosPerEvent / js.serverCpuMicrosPerEvent).toFixed(2)}× livestate js's (goal ≤ 1.1×)`,
+  );
   return { name: 'shared-topic', rows, markdown: `### Shared topic (closed loop, one topic, list capped at 100)\n\n${table}\n\n${ratios.join('\n')}` };
 }
 

@@ -22,6 +22,7 @@ export const TARGETS = {
   'livestate wasm --faults': ['livestate.mjs', '--handler', 'wasm', '--faults'],
   'livestate js, sqlite': ['livestate.mjs', '--handler', 'js', '--storage', 'sqlite'],
   'livestate js, sqlite fsync': ['livestate.mjs', '--handler', 'js', '--storage', 'sqlite', '--fsync'],
+  'phoenix reference': ['phoenix.mjs'],
   'raw echo': ['raw.mjs', '--mode', 'echo'],
   'raw broadcast': ['raw.mjs', '--mode', 'broadcast'],
 };
