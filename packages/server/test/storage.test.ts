@@ -38,6 +38,8 @@ async function appendRun(storage: Storage, topic: string, count: number, wrapAft
 const implementations: Array<[string, (window?: number) => Storage]> = [
   ['MemoryStorage', (patchWindow) => new MemoryStorage({ patchWindow })],
   ['SqliteStorage', (patchWindow) => new SqliteStorage(newFile(), { patchWindow })],
+  // With fsync, writes of the same turn share a transaction: each must still be checked on its own.
+  ['SqliteStorage with fsync', (patchWindow) => new SqliteStorage(newFile(), { patchWindow, fsync: true })],
   // Each storage a prefix of its own in one redis-server, as deployments sharing a Redis would have.
   ['RedisStorage', (patchWindow) => new RedisStorage({ url: redis.url, prefix: `test${++files}:`, patchWindow })],
 ];
