@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -60,6 +60,14 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
     const empty = await mkdtemp(join(tmpdir(), 'livestate-no-component-'));
     await copyFile(guestPath('todo'), join(empty, 'todo.wasm'));
     await assert.rejects(load(empty), /is a folder with no component: name the component file/);
+  });
+
+  it('refuses a component whose loader was built from another one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'livestate-stale-loader-'));
+    for (const file of [`${COMPONENT}.wasm`, `${COMPONENT}.core.wasm`]) await copyFile(join(guestPath(COMPONENT), '..', file), join(dir, file));
+    const loader = await readFile(join(guestPath(COMPONENT), '..', `${COMPONENT}.js`), 'utf8');
+    await writeFile(join(dir, `${COMPONENT}.js`), loader.replace(/component sha256 [0-9a-f]{64}/, `component sha256 ${'0'.repeat(64)}`));
+    await assert.rejects(load(join(dir, `${COMPONENT}.wasm`)), /todo\.component\.js was not built from .*todo\.component\.wasm by livestate-guest-js: build it again/);
   });
 
   it('lists the events the module exports', () => {
