@@ -5,7 +5,6 @@ import type { Logger } from '../logger.js';
 import type { Position, Storage, Update } from '../storage/storage.js';
 import type { Payload } from '../transport/serializer.js';
 import { deepFreeze } from './deep-freeze.js';
-import { encodedSize } from './diff.js';
 import { newEpoch } from './epoch.js';
 import { callHandler, eventResult, initialState, patchTo } from './handler-result.js';
 import { TaskQueue } from './task-queue.js';
@@ -170,14 +169,14 @@ export class StateStore {
         throw new StorageError(`the state could not be loaded: ${errorText(error)}`);
       });
       if (stored) {
-        this.apply(stored.state, stored.version, stored.epoch, encodedSize(stored.state));
+        this.applyEncoded(stored.state, stored.version, stored.epoch, JSON.stringify(stored.state));
         return true;
       }
       const created = await callHandler(this.handler, 'init', this.handlerTimeoutMs, () => this.handler.init(this.topic, params, member.socket));
       const initial = initialState(created, this.maxStateBytes);
       const epoch = newEpoch();
       await this.store({ state: initial.state, version: 0, epoch, follows: null, patch: '[]' });
-      this.apply(initial.state, 0, epoch, Buffer.byteLength(initial.json));
+      this.applyEncoded(initial.state, 0, epoch, initial.json);
       return true;
     } catch (error) {
       let message: string;
@@ -236,8 +235,14 @@ export class StateStore {
     this.stateChangeJson = undefined;
   }
 
+  /** {@link apply} for a state whose JSON text is at hand: its size and `state:change` payload come from that text. */
+  private applyEncoded(state: State, version: number, epoch: string, json: string): void {
+    this.apply(state, version, epoch, Buffer.byteLength(json));
+    this.stateChangeJson = stateChangePayload(json, version, epoch);
+  }
+
   private sendState(member: Member): void {
-    this.stateChangeJson ??= JSON.stringify({ state: this.state, version: this.version, epoch: this.epoch });
+    this.stateChangeJson ??= stateChangePayload(JSON.stringify(this.state), this.version, this.epoch);
     member.pushEncoded('state:change', this.stateChangeJson);
   }
 
@@ -246,6 +251,10 @@ export class StateStore {
     return { ok: false, reason };
   }
 }
+
+/** The `state:change` payload for a state's JSON text. */
+export const stateChangePayload = (stateJson: string, version: number, epoch: string): string =>
+  `{"state":${stateJson},"version":${version},"epoch":${JSON.stringify(epoch)}}`;
 
 /** The `state:patch` payload for a patch's JSON text. */
 export const patchPayload = (patchJson: string, version: number): string => `{"patch":${patchJson},"version":${version}}`;
