@@ -13,13 +13,9 @@ export const isLoopback = (hostname: string): boolean =>
 
 /** The origin `value` names, e.g. `https://shop.example` for `https://shop.example/`; undefined when it names none. */
 export function parseOrigin(value: string): string | undefined {
-  try {
-    const url = new URL(value);
-    const origin = url.origin;
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash ? origin : undefined;
-  } catch {
-    return undefined;
-  }
+  const url = URL.parse(value);
+  if (url === null) return undefined;
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash ? url.origin : undefined;
 }
 
 /**
@@ -53,9 +49,9 @@ export class OriginPolicy {
 
   allows = (origin: string | undefined, request: IncomingMessage): boolean => {
     if (origin === undefined || this.origins.includes(ANY_ORIGIN)) return true;
-    const url = URL.canParse(origin) ? new URL(origin) : undefined;
+    const url = URL.parse(origin);
     const allowed =
-      url !== undefined &&
+      url !== null &&
       url.origin !== 'null' &&
       (this.isSameOrigin(url, request) || this.origins.includes(url.origin) || (this.origins.length === 0 && isLoopback(url.hostname)));
     if (!allowed) this.logRefusal(origin);
