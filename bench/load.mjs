@@ -102,18 +102,23 @@ function summarize(samples) {
 const fmt = (value, digits = 0) => (value === undefined ? '–' : value.toLocaleString('en', { maximumFractionDigits: digits }));
 const flags = (row) => `${row.generatorBound ? ' ⚑gen' : ''}${row.disturbed ? ' ⚑noisy' : ''}`;
 
-async function sharedTopic() {
-  const sizes = [1, 50, 200];
-  const targets = ['livestate wasm', 'livestate js', 'phoenix reference', 'raw broadcast', 'raw echo'];
-  const results = await interleaved(targets, async (server, rep) => {
+/** For each target, a closed loop of each of `sizes` clients on one topic (`bench:<name>-<n>-<rep>`, a list capped at 100). */
+function oneTopicClosedLoops(targets, sizes, name) {
+  return interleaved(targets, async (server, rep) => {
     const measured = [];
     for (const n of sizes) {
-      const clients = await connectClients(server, n, () => `bench:shared-${n}-${rep}`, { limit: 100 });
+      const clients = await connectClients(server, n, () => `bench:${name}-${n}-${rep}`, { limit: 100 });
       measured.push([n, await closedLoop(server, clients)]);
       clients.forEach((client) => client.close());
     }
     return measured;
   });
+}
+
+async function sharedTopic() {
+  const sizes = [1, 50, 200];
+  const targets = ['livestate wasm', 'livestate js', 'phoenix reference', 'raw broadcast', 'raw echo'];
+  const results = await oneTopicClosedLoops(targets, sizes, 'shared');
   const rows = sizes.flatMap((n) => targets.map((target) => ({ n, target, ...summarize(results[n][target]) })));
   const at = (n, target) => rows.find((row) => row.n === n && row.target === target);
   const table = [
@@ -363,15 +368,7 @@ async function cluster() {
 async function durability() {
   const sizes = [1, 50];
   const targets = ['livestate js', 'livestate js, sqlite', 'livestate js, sqlite fsync'];
-  const results = await interleaved(targets, async (server, rep) => {
-    const measured = [];
-    for (const n of sizes) {
-      const clients = await connectClients(server, n, () => `bench:durable-${n}-${rep}`, { limit: 100 });
-      measured.push([n, await closedLoop(server, clients)]);
-      clients.forEach((client) => client.close());
-    }
-    return measured;
-  });
+  const results = await oneTopicClosedLoops(targets, sizes, 'durable');
   const storageOf = (target) => ({ 'livestate js': 'memory', 'livestate js, sqlite': 'SQLite', 'livestate js, sqlite fsync': 'SQLite + fsync' })[target];
   const rows = sizes.flatMap((n) => targets.map((target) => ({ n, target, storage: storageOf(target), ...summarize(results[n][target]) })));
   const at = (n, target) => rows.find((row) => row.n === n && row.target === target);
