@@ -40,37 +40,41 @@ const sortedKeys = (_key: string, value: unknown): unknown =>
  */
 export function acquireChannel(url: string, topic: string, params: object, socketOptions: object | undefined): ChannelLease {
   const key = JSON.stringify(params, sortedKeys);
-  let onUrl = sockets.get(url);
-  if (!onUrl) sockets.set(url, (onUrl = []));
-  let shared = onUrl.find((candidate) => candidate.channels.get(topic)?.params === key) ?? onUrl.find((candidate) => !candidate.channels.has(topic));
-  if (!shared) {
-    shared = { socket: new Socket(url, socketOptions ?? {}), users: 0, channels: new Map() };
-    onUrl.push(shared);
-    shared.socket.connect();
-  }
-  let entry = shared.channels.get(topic);
-  const joined = entry !== undefined;
-  if (!entry) shared.channels.set(topic, (entry = { channel: resumableChannel(shared.socket, topic, params), params: key, users: 0 }));
+  const onUrl = sockets.get(url) ?? [];
+  sockets.set(url, onUrl);
+  const shared =
+    onUrl.find((candidate) => candidate.channels.get(topic)?.params === key) ??
+    onUrl.find((candidate) => !candidate.channels.has(topic)) ??
+    openSocket(onUrl, url, socketOptions);
+  const existing = shared.channels.get(topic);
+  const entry = existing ?? { channel: resumableChannel(shared.socket, topic, params), params: key, users: 0 };
+  shared.channels.set(topic, entry);
   shared.users++;
   entry.users++;
-  const [socketEntry, channelEntry, list] = [shared, entry, onUrl];
   let released = false;
   return {
     channel: entry.channel,
     socket: shared.socket,
-    joined,
+    joined: existing !== undefined,
     release() {
       if (released) return;
       released = true;
-      if (--channelEntry.users === 0) {
-        channelEntry.channel.leave();
-        socketEntry.channels.delete(topic);
+      if (--entry.users === 0) {
+        entry.channel.leave();
+        shared.channels.delete(topic);
       }
-      if (--socketEntry.users === 0) {
-        socketEntry.socket.disconnect();
-        list.splice(list.indexOf(socketEntry), 1);
-        if (list.length === 0) sockets.delete(url);
+      if (--shared.users === 0) {
+        shared.socket.disconnect();
+        onUrl.splice(onUrl.indexOf(shared), 1);
+        if (onUrl.length === 0) sockets.delete(url);
       }
     },
   };
+}
+
+function openSocket(onUrl: SharedSocket[], url: string, socketOptions: object | undefined): SharedSocket {
+  const shared: SharedSocket = { socket: new Socket(url, socketOptions ?? {}), users: 0, channels: new Map() };
+  onUrl.push(shared);
+  shared.socket.connect();
+  return shared;
 }
