@@ -74,4 +74,12 @@ describe('module rewriter', () => {
     assert.throws(() => rewriteModule(moduleWithGlobals(v128), { maxPages: 4, exposeMutableGlobals: true }), InvalidModuleError);
     assert.doesNotThrow(() => rewriteModule(moduleWithGlobals(v128), { maxPages: 4 }));
   });
+
+  it('raises the initial size of a memory to minPages, never above its maximum', async () => {
+    const initialPages = async (bytes: Uint8Array) =>
+      ((await WebAssembly.instantiate(bytes)).instance.exports.memory as WebAssembly.Memory).buffer.byteLength / 65536;
+    assert.equal(await initialPages(rewriteModule(moduleWithMemory(0x01, 0x01, 0x08), { maxPages: 16, minPages: 5 })), 5);
+    assert.equal(await initialPages(rewriteModule(moduleWithMemory(0x01, 0x01, 0x08), { maxPages: 16, minPages: 12 })), 8);
+    assert.equal(await initialPages(rewriteModule(moduleWithMemory(0x01, 0x03, 0x08), { maxPages: 16, minPages: 2 })), 3);
+  });
 });

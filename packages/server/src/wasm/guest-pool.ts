@@ -114,9 +114,13 @@ export class GuestPool {
 
   constructor(readonly size: number = Math.max(2, availableParallelism())) {}
 
-  /** Makes an Extism plugin's compiled module callable; returns its id for {@link call}. */
-  load(module: CompiledModule, settings: PluginSettings, logger: Logger): number {
-    return this.add({ kind: 'extism', module }, settings, logger);
+  /**
+   * Makes an Extism plugin's compiled module callable; returns its id for {@link call}.
+   * Given the bytes it was compiled from, a worker whose instances outgrow their
+   * snapshot compiles it again with that much initial memory, so that resets stay cheap.
+   */
+  load(module: CompiledModule, settings: PluginSettings, logger: Logger, bytes?: Uint8Array): number {
+    return this.add({ kind: 'extism', module, ...(bytes ? { bytes } : {}) }, settings, logger);
   }
 
   /** Makes a transpiled WebAssembly Component callable; returns its id for {@link call}. */

@@ -53,6 +53,8 @@ export interface RewriteOptions {
    * throws an {@link UnexposableGlobalError} when one cannot be.
    */
   exposeMutableGlobals?: boolean;
+  /** Every memory the module defines starts at least this large (up to its maximum), in pages. */
+  minPages?: number;
 }
 
 class Reader {
@@ -133,16 +135,18 @@ class Writer {
   }
 }
 
-function capLimits(reader: Reader, writer: Writer, maxPages: number, what: string): void {
+function capLimits(reader: Reader, writer: Writer, maxPages: number, what: string, minPages = 0): void {
   const flags = reader.byte();
-  const min = reader.unsigned();
+  const declaredMin = reader.unsigned();
   const max = flags & LIMITS_HAS_MAX ? reader.unsigned() : undefined;
-  if (min > BigInt(maxPages)) {
+  if (declaredMin > BigInt(maxPages)) {
     throw new InvalidModuleError(
-      `${what} starts at ${min} pages (${Number(min) / 16} MiB), above the memory cap of ${maxPages} pages (${maxPages / 16} MiB)`,
+      `${what} starts at ${declaredMin} pages (${Number(declaredMin) / 16} MiB), above the memory cap of ${maxPages} pages (${maxPages / 16} MiB)`,
     );
   }
   const cappedMax = max === undefined || max > BigInt(maxPages) ? BigInt(maxPages) : max;
+  const raisedMin = BigInt(minPages) > declaredMin ? BigInt(minPages) : declaredMin;
+  const min = raisedMin < cappedMax ? raisedMin : cappedMax;
   writer.byte(flags | LIMITS_HAS_MAX).unsigned(min).unsigned(cappedMax);
 }
 
@@ -193,7 +197,7 @@ function rewriteMemories(section: Uint8Array, options: RewriteOptions): Uint8Arr
   const writer = new Writer();
   const count = reader.u32();
   writer.unsigned(count);
-  for (let i = 0; i < count; i++) capLimits(reader, writer, options.maxPages, `memory ${i}`);
+  for (let i = 0; i < count; i++) capLimits(reader, writer, options.maxPages, `memory ${i}`, options.minPages);
   return writer.toBytes();
 }
 

@@ -4,6 +4,7 @@ import { bulkCopyFunctions, USER_NAMESPACE } from './bulk-copy.js';
 import { guestVars } from './guest-vars.js';
 import { InstanceSnapshot } from './instance-snapshot.js';
 import { KernelBudget } from './kernel-budget.js';
+import { rewriteModule } from './module-rewriter.js';
 import { sandboxWasi, WASI_NAMESPACE, WasiExit } from './sandbox-wasi.js';
 import { instantiateComponent } from './component-instance.js';
 import { GuestError, type GuestInstance } from './guest-instance.js';
@@ -22,6 +23,8 @@ interface Loaded {
   instance?: GuestInstance;
   /** The state the instance's last call was for. */
   caller?: string;
+  /** The module again, with its memory starting as large as an instance grew (see {@link startLarger}). */
+  larger?: { pages: number; module: Promise<WebAssembly.Module> };
 }
 
 const port = parentPort!;
@@ -29,6 +32,8 @@ const modules = new Map<number, Loaded>();
 const GUEST_ERROR_PREFIX = 'Plugin-originated error: ';
 const KERNEL_NAMESPACE = 'extism:host/env';
 const MAX_VAR_BYTES = 1024 * 1024;
+/** The most pages a 32-bit memory can have: the module's own maximum, already capped, is what limits it. */
+const MAX_PAGES = 65536;
 const send = (message: FromWorker) => port.postMessage(message);
 const count = (value: number) => value.toLocaleString('en-US');
 
@@ -37,9 +42,26 @@ function loggerFor(moduleId: number): Console {
   return { trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } as unknown as Console;
 }
 
-function instantiate(moduleId: number, loaded: Loaded): Promise<GuestInstance> {
+async function instantiate(moduleId: number, loaded: Loaded): Promise<GuestInstance> {
   const { guest } = loaded;
-  return guest.kind === 'extism' ? instantiateExtism(moduleId, guest.module, loaded.settings) : instantiateComponent(guest, loaded.settings.restorable);
+  if (guest.kind === 'component') return instantiateComponent(guest, loaded.settings.restorable);
+  return instantiateExtism(moduleId, (await loaded.larger?.module) ?? guest.module, loaded.settings);
+}
+
+/**
+ * An instance that grew past its snapshot cannot be reset (the guest's allocator would
+ * never use the grown pages again), so it is replaced, at a cost of milliseconds. Its
+ * successors start with the memory it grew to: the allocator takes all of it when the
+ * instance starts, the snapshot holds it, and later resets stay cheap while the
+ * states stay that size.
+ */
+function startLarger(loaded: Loaded, memoryBytes: number): void {
+  const { guest, settings } = loaded;
+  if (guest.kind !== 'extism' || !guest.bytes || !settings.restorable || memoryBytes > settings.recycleBytes) return;
+  const pages = memoryBytes / 65536;
+  if (pages <= (loaded.larger?.pages ?? 0)) return;
+  const module = WebAssembly.compile(rewriteModule(guest.bytes, { maxPages: MAX_PAGES, minPages: pages })).catch(() => guest.module);
+  loaded.larger = { pages, module };
 }
 
 async function instantiateExtism(moduleId: number, module: WebAssembly.Module, settings: PluginSettings): Promise<GuestInstance> {
@@ -114,7 +136,10 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromW
   const loaded = modules.get(moduleId);
   if (!loaded) return { type: 'failed', callId, kind: 'trap', message: `module ${moduleId} is not loaded` };
   try {
-    if (loaded.instance && loaded.caller !== caller && !loaded.instance.reset?.()) await discard(loaded);
+    if (loaded.instance && loaded.caller !== caller && !loaded.instance.reset?.()) {
+      startLarger(loaded, loaded.instance.memoryBytes);
+      await discard(loaded);
+    }
     loaded.instance ??= await instantiate(moduleId, loaded);
     loaded.caller = caller;
     send({ type: 'started', callId });

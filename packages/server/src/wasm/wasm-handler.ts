@@ -150,7 +150,7 @@ export class WasmHandler implements LiveStateHandler {
     const hasInit = exports.some((entry) => entry.kind === 'function' && entry.name === 'init');
     if (!hasInit) logger.warn('exports no "init" function: every join will get an error instead of a state');
     return {
-      moduleId: this.pool.load(module, this.settings(restorable), logger),
+      moduleId: this.pool.load(module, this.settings(restorable), logger, rewritten),
       events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
       hasInit,
       envelope: exports.some((entry) => entry.name === 'livestate_envelope'),

@@ -38,7 +38,10 @@ export interface ComponentModule {
 }
 
 /** What a worker instantiates: an Extism plugin, or a component. */
-export type GuestModule = { kind: 'extism'; module: CompiledModule } | ({ kind: 'component' } & ComponentModule);
+export type GuestModule =
+  /** `bytes`, the module as compiled, lets a worker compile it again with a larger initial memory. */
+  | { kind: 'extism'; module: CompiledModule; bytes?: Uint8Array }
+  | ({ kind: 'component' } & ComponentModule);
 
 /** A call's input: JSON text for an Extism export; for a component, the JSON text of each argument. */
 export type GuestInput = string | readonly string[];
