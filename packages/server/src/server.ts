@@ -29,7 +29,7 @@ import type { Position, Storage } from './storage/storage.js';
 import type { Payload } from './transport/serializer.js';
 import { IdleSweeper } from './transport/idle-sweeper.js';
 import { requestTimeouts } from './transport/request-timeouts.js';
-import { LiveSocket } from './transport/socket.js';
+import { LiveSocket, type SocketLimits } from './transport/socket.js';
 import { parseSocketParams } from './transport/socket-params.js';
 
 export interface ConnectInfo {
@@ -86,6 +86,11 @@ export interface LiveStateServerOptions extends HandlerLimits {
   connectionGraceMs?: number;
   /** The most channels one socket may have joined at once. Default 100. */
   maxChannelsPerSocket?: number;
+  /**
+   * The most events of one channel that may be waiting or running at once; one more fails at
+   * once with a `busy` error, so a client cannot queue unbounded work on a topic. Default 100.
+   */
+  maxPendingEvents?: number;
   logger?: Logger;
   /**
    * Runs this server as one node of a cluster coordinated through Redis: topic-scoped states
@@ -151,7 +156,7 @@ export class LiveStateServer {
   private readonly logger: Logger;
   private readonly storage: Storage;
   private readonly states: StateCache;
-  private readonly maxChannelsPerSocket: number;
+  private readonly socketLimits: SocketLimits;
   private httpServer: HttpServer | undefined;
   private ownsHttpServer = false;
   private nextSocketId = 1;
@@ -164,7 +169,11 @@ export class LiveStateServer {
     this.logger = options.logger ?? consoleLogger;
     this.storage = options.storage ?? new MemoryStorage();
     this.states = new StateCache(options.maxStates ?? 10_000);
-    this.maxChannelsPerSocket = options.maxChannelsPerSocket ?? 100;
+    this.socketLimits = {
+      maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+      maxChannels: options.maxChannelsPerSocket ?? 100,
+      maxPendingEvents: options.maxPendingEvents ?? 100,
+    };
     const { cluster, unloadAfterMs = 30_000 } = options;
     this.router = new Router(options.routes, {
       storage: this.storage,
@@ -320,7 +329,7 @@ export class LiveStateServer {
     if (socket.destroyed) return;
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const info: SocketInfo = { id: String(this.nextSocketId++), params, assigns };
-      const live = new LiveSocket(ws, info, this.router, this.logger, this.options.maxBufferedBytes ?? 4 * 1024 * 1024, this.maxChannelsPerSocket);
+      const live = new LiveSocket(ws, info, this.router, this.logger, this.socketLimits);
       this.sockets.add(live);
       ws.on('close', () => this.sockets.delete(live));
     });
@@ -336,6 +345,7 @@ function checkServerOptions(options: LiveStateServerOptions): void {
   checkOptionalPositiveInteger(options.maxBufferedBytes, 'maxBufferedBytes');
   checkOptionalPositiveInteger(options.maxStates, 'maxStates');
   checkOptionalPositiveInteger(options.maxChannelsPerSocket, 'maxChannelsPerSocket');
+  checkOptionalPositiveInteger(options.maxPendingEvents, 'maxPendingEvents');
   checkOptionalNonNegativeInteger(options.unloadAfterMs, 'unloadAfterMs');
   checkOptionalNonNegativeInteger(options.connectionGraceMs, 'connectionGraceMs');
   if (options.cluster !== undefined) checkClusterOptions(options.cluster);

@@ -195,6 +195,43 @@ describe('limits', () => {
     await join(raw, 'todo:three');
   });
 
+  it('fails an event past maxPendingEvents of its channel at once with busy; the rest, and other members, carry on', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gated = defineHandler<{ count: number }>({
+      init: () => ({ count: 0 }),
+      events: {
+        add: async (_payload, state) => {
+          await gate;
+          return { count: state.count + 1 };
+        },
+      },
+    });
+    const live = await server({ maxPendingEvents: 2, routes: [{ topic: 'gate:*', handler: gated, scope: 'topic' }] });
+    const flooder = await client(live);
+    const bystander = await client(live);
+    const flooderJoin = await join(flooder, 'gate:one');
+    const bystanderJoin = await join(bystander, 'gate:one');
+    const send = (raw: RawClient, joinRef: string) => {
+      const ref = raw.ref();
+      raw.send([joinRef, ref, 'gate:one', 'lvs_evt:add', {}]);
+      return ref;
+    };
+    const accepted = [send(flooder, flooderJoin), send(flooder, flooderJoin)];
+    const refused = send(flooder, flooderJoin);
+    assert.deepEqual((await flooder.nextReply(refused))[4], {
+      status: 'error',
+      response: { reason: 'busy: 2 events of this channel are still waiting or running (maxPendingEvents)' },
+    });
+    const bystanderRef = send(bystander, bystanderJoin);
+    open();
+    const versions = [];
+    for (const ref of accepted) versions.push((await flooder.nextReply(ref))[4].response.version);
+    versions.push((await bystander.nextReply(bystanderRef))[4].response.version);
+    assert.deepEqual(versions, [1, 2, 3]);
+    assert.equal((await push(flooder, flooderJoin, 'gate:one', 'add', {})).response.version, 4);
+  });
+
   it('refuses options that make no sense', async () => {
     await assert.rejects(server({ maxStates: 0 }), /invalid maxStates: expected a positive integer, got number 0/);
     await assert.rejects(server({ connectionGraceMs: -1 }), /invalid connectionGraceMs: expected a non-negative integer, got number -1/);

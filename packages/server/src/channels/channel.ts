@@ -1,4 +1,5 @@
 import type { SocketInfo } from '../handler.js';
+import type { Logger } from '../logger.js';
 import type { Member } from '../state/state-store.js';
 import type { Position } from '../storage/storage.js';
 import { encode, encodeRaw, type Message } from '../transport/serializer.js';
@@ -9,6 +10,8 @@ export interface ChannelTransport {
   readonly info: SocketInfo;
   send(frame: string): void;
   reply(message: Message, status: 'ok' | 'error', response: unknown): void;
+  readonly limits: { readonly maxPendingEvents: number };
+  readonly logger: Logger;
 }
 
 const EVENT_PREFIX = 'lvs_evt:';
@@ -18,6 +21,10 @@ export class Channel implements Member {
   private closed = false;
   /** The refresh queued for this channel: `lvs_refresh` frames that arrive before it is answered share its answer. */
   private refreshing: Promise<void> | undefined;
+  /** Events sent on this channel that are waiting or running. */
+  private pendingEvents = 0;
+  /** Whether the last event was refused as busy, so a flood is logged once, not once per frame. */
+  private refusing = false;
 
   constructor(
     private readonly transport: ChannelTransport,
@@ -46,9 +53,25 @@ export class Channel implements Member {
     }
   }
 
-  /** Runs a client event and acknowledges it (protocol.md §4) after its patch or its `error` push. */
+  /**
+   * Runs a client event and acknowledges it (protocol.md §4) after its patch or its `error` push.
+   * Past `maxPendingEvents` waiting or running, it fails at once: the topic's queue is shared, and
+   * one client must not fill it.
+   */
   private async handleEvent(message: Message): Promise<void> {
-    const outcome = await this.store.handleEvent(this, message.event.slice(EVENT_PREFIX.length), message.payload);
+    const name = message.event.slice(EVENT_PREFIX.length);
+    const { maxPendingEvents } = this.transport.limits;
+    if (this.pendingEvents >= maxPendingEvents) {
+      const reason = `busy: ${maxPendingEvents} events of this channel are still waiting or running (maxPendingEvents)`;
+      if (!this.refusing) this.transport.logger.warn(`socket ${this.socket.id}: "${this.topic}": events refused: ${reason}`);
+      this.refusing = true;
+      this.push('error', { message: reason, event: name });
+      this.transport.reply(message, 'error', { reason });
+      return;
+    }
+    this.refusing = false;
+    this.pendingEvents++;
+    const outcome = await this.store.handleEvent(this, name, message.payload).finally(() => this.pendingEvents--);
     if (this.closed) return;
     if (outcome.ok) this.transport.reply(message, 'ok', { version: outcome.version });
     else this.transport.reply(message, 'error', { reason: outcome.reason });

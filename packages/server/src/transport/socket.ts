@@ -15,6 +15,16 @@ const PHOENIX_TOPIC = 'phoenix';
 
 const mebibytes = (bytes: number): string => `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+/** What one socket may hold: the server's options, for every socket alike. */
+export interface SocketLimits {
+  /** Bytes waiting to be sent past which the client is taken as not reading and dropped. */
+  readonly maxBufferedBytes: number;
+  /** Channels joined at once. */
+  readonly maxChannels: number;
+  /** Events of one channel waiting or running at once. */
+  readonly maxPendingEvents: number;
+}
+
 /**
  * One client connection: decodes frames, answers heartbeats and routes the rest
  * to the channels it has joined. Nothing a client sends can throw out of here;
@@ -31,9 +41,8 @@ export class LiveSocket implements ChannelTransport {
     private readonly ws: WebSocket,
     readonly info: SocketInfo,
     private readonly router: Router,
-    private readonly logger: Logger,
-    private readonly maxBufferedBytes: number,
-    private readonly maxChannels: number,
+    readonly logger: Logger,
+    readonly limits: SocketLimits,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => this.closeChannels());
@@ -48,8 +57,8 @@ export class LiveSocket implements ChannelTransport {
   send(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const buffered = this.ws.bufferedAmount;
-    if (buffered > this.maxBufferedBytes) {
-      this.logger.warn(`socket ${this.info.id} closed: ${mebibytes(buffered)} waiting to be sent, over the limit of ${mebibytes(this.maxBufferedBytes)} (the client is not reading)`);
+    if (buffered > this.limits.maxBufferedBytes) {
+      this.logger.warn(`socket ${this.info.id} closed: ${mebibytes(buffered)} waiting to be sent, over the limit of ${mebibytes(this.limits.maxBufferedBytes)} (the client is not reading)`);
       this.ws.terminate();
       return;
     }
@@ -123,8 +132,8 @@ export class LiveSocket implements ChannelTransport {
       this.reply(message, 'error', { reason: 'unmatched topic' });
       return;
     }
-    if (!this.latestJoins.has(topic) && this.latestJoins.size >= this.maxChannels) {
-      this.reply(message, 'error', { reason: `too many channels on this socket: at most ${this.maxChannels}` });
+    if (!this.latestJoins.has(topic) && this.latestJoins.size >= this.limits.maxChannels) {
+      this.reply(message, 'error', { reason: `too many channels on this socket: at most ${this.limits.maxChannels}` });
       return;
     }
     // A second join of a joined topic replaces the first.
