@@ -25,11 +25,15 @@ const handlers = [
   { language: 'JavaScript', module: 'build/todo.component.wasm' },
 ];
 
-/** Starts the example's server with `module` as `pnpm start` does, on `port` (0: a free one), keeping its states in `data`. */
+/**
+ * Starts the example's server with `module` as `pnpm start` does, on `port` (0: a free one), keeping its
+ * states in `data`. Handler time limits are not what these tests check: the limit is raised from 1 s,
+ * which a loaded machine can spend starting a worker and the first guest instance before `init` runs.
+ */
 function startServer(module, port = 0, data = newDataFile()) {
   const child = spawn(
     process.execPath,
-    [cli, 'serve', '--channel', `todo:*=${module},scope=topic`, '--static', 'dist', '--port', String(port), '--data', data],
+    [cli, 'serve', '--channel', `todo:*=${module},scope=topic`, '--static', 'dist', '--port', String(port), '--data', data, '--timeout-ms', '30000'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
