@@ -92,8 +92,9 @@ async function serve(options: ServeOptions): Promise<void> {
   }
 
   const stop = async () => {
-    for (const handler of handlers) handler.close();
+    // The server finishes (or, in a cluster, hands over) its topics' queued events first: they still run their handlers.
     await server.close();
+    for (const handler of handlers) handler.close();
     http.closeAllConnections();
     http.close(() => process.exit(0));
   };
