@@ -119,11 +119,19 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     return view;
   }
 
-  /** Hands every owned topic over (finishing queued work first, then releasing its lease) and disconnects. */
+  /**
+   * Hands every owned topic over (finishing queued work first, then releasing its lease) and
+   * disconnects. Requests that other nodes published here until then are answered `moved`:
+   * this node stops listening first, then waits for those answers to leave, so every request
+   * sent to it either gets an answer or was published to nobody (and its node asks Redis again).
+   */
   async close(): Promise<void> {
     this.closing = true;
     this.timers.forEach(clearInterval);
-    await Promise.all([...this.owned.values()].map((topic) => this.release(topic)));
+    const owned = [...this.owned.values()];
+    await Promise.all(owned.map((topic) => this.release(topic)));
+    await this.subscriber.unsubscribe(nodeChannel(this.prefix, this.nodeId)).catch(() => undefined);
+    await Promise.all(owned.map((topic) => topic.drain()));
     await Promise.allSettled([this.subscriber.close(), this.redis.close()]);
   }
 
@@ -133,6 +141,7 @@ export class ClusterNode implements ForwardContext, OwnerContext {
 
   async send(request: Request): Promise<string> {
     const deadline = Date.now() + TAKEOVER_PATIENCE * this.leaseMs;
+    let unreachable: string | undefined;
     for (;;) {
       const owner = await this.ownerOf(request.topic);
       const ownedHere = owner === this.nodeId && this.owned.get(request.topic);
@@ -143,10 +152,15 @@ export class ClusterNode implements ForwardContext, OwnerContext {
       if (owner !== this.nodeId && (await this.redis.publish(nodeChannel(this.prefix, owner), encodeMessage(request))) > 0) {
         return owner;
       }
-      // The owner's node is gone (nobody listens on its channel) but its lease has not expired yet.
+      // Nobody listens on the owner's channel: its node stopped. One that shut down released its
+      // leases before it stopped listening (however late its `released` reaches this node), so
+      // the lease is read again at once; only one that still names the stopped node is waited out.
       this.owners.delete(request.topic);
-      if (Date.now() > deadline) throw new Error(`no node took topic "${request.topic}" over from ${owner}`);
-      await new Promise((resolve) => setTimeout(resolve, this.leaseMs / 5));
+      if (owner === unreachable) {
+        if (Date.now() > deadline) throw new Error(`no node took topic "${request.topic}" over from ${owner}`);
+        await new Promise((resolve) => setTimeout(resolve, this.leaseMs / 5));
+      }
+      unreachable = owner;
     }
   }
 
@@ -200,7 +214,10 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   private async take(topic: string, lease: TopicLease, token: number): Promise<string> {
     const route = this.routeOf(topic);
     try {
-      this.owned.set(topic, new OwnedTopic(this, topic, route, token, this.storage, await this.storage.load(topic)));
+      const stored = await this.storage.load(topic);
+      // Taken while the node began to close: its topics were already handed back, this one would keep its lease.
+      if (this.closing) throw new Error(`node ${this.nodeId} is shutting down`);
+      this.owned.set(topic, new OwnedTopic(this, topic, route, token, this.storage, stored));
     } catch (error) {
       await lease.release(token).catch(() => undefined);
       throw error;
@@ -294,17 +311,24 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   }
 
   private async release(topic: OwnedTopic): Promise<void> {
-    await topic.drain();
-    if (this.owned.get(topic.topic) !== topic) return;
-    this.owned.delete(topic.topic);
-    this.owners.delete(topic.topic);
     const keys = new TopicKeys(this.prefix, topic.topic);
+    const lease = new TopicLease(this.redis, keys, this.nodeId, this.leaseMs);
     try {
-      await new TopicLease(this.redis, keys, this.nodeId, this.leaseMs).release(topic.token);
+      await topic.handOver(() => lease.release(topic.token));
+      if (!this.disown(topic)) return;
       await this.redis.publish(keys.updates, encodeMessage({ kind: 'released' }));
       this.logger.info(`cluster: node ${this.nodeId} released topic "${topic.topic}"`);
     } catch (error) {
+      this.disown(topic);
       this.logger.warn(`cluster: could not release topic "${topic.topic}": ${errorText(error)}`);
     }
+  }
+
+  /** Stops owning a topic here; `false` when it was not (or no longer) owned here. */
+  private disown(topic: OwnedTopic): boolean {
+    if (this.owned.get(topic.topic) !== topic) return false;
+    this.owned.delete(topic.topic);
+    this.owners.delete(topic.topic);
+    return true;
   }
 }

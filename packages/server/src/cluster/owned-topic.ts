@@ -42,6 +42,9 @@ export class OwnedTopic {
   private readonly queue = new TaskQueue();
   /** Set while writes fail, so an outage is logged once, not once per event. */
   private failing = false;
+  private handingOver: Promise<void> | undefined;
+  /** Set once its lease is being released: nothing more is applied here. */
+  private handedOver = false;
 
   constructor(
     private readonly context: OwnerContext,
@@ -67,12 +70,28 @@ export class OwnedTopic {
 
   handle(request: Request): Promise<void> {
     this.lastRequestAt = Date.now();
-    return this.queue.run(() => (request.kind === 'join' ? this.join(request) : this.event(request)));
+    return this.queue.run(() => {
+      if (this.handedOver) return this.answer(request, { kind: 'moved' });
+      return request.kind === 'join' ? this.join(request) : this.event(request);
+    });
   }
 
   /** Resolves once every request queued so far is done. */
   drain(): Promise<void> {
     return this.queue.run(() => undefined);
+  }
+
+  /**
+   * Runs `releaseLease` once every request queued so far is done. Requests queued after it are
+   * answered `moved` only then, so the node that sent them finds the lease free and takes the
+   * topic, instead of being sent back here until it gives up. Called twice, it runs once.
+   */
+  handOver(releaseLease: () => Promise<unknown>): Promise<void> {
+    this.handingOver ??= this.queue.run(async () => {
+      this.handedOver = true;
+      await releaseLease();
+    });
+    return this.handingOver;
   }
 
   private async join(request: JoinRequest): Promise<void> {
