@@ -31,4 +31,20 @@ describe('GuestPool', () => {
     assert.equal(settled.message, 'the guest pool was closed while the call was running');
     assert.equal(activeTimers(), timersBefore, 'no time-limit timer is left armed');
   });
+
+  it("counts only the guest's own run against the time limit, not starting a worker and an instance", async () => {
+    const pool = new GuestPool(1);
+    try {
+      const moduleId = await loadGuest(pool, 'faulty');
+      // A new worker and a new instance take tens of milliseconds; the call itself, microseconds.
+      const output = await pool.call(moduleId, 'count', '[{},{"count":0}]', { topic: 't', caller: 'c', timeoutMs: 5, maxWaiting: 1 });
+      assert.equal(output, '{"count":1}');
+      await assert.rejects(
+        pool.call(moduleId, 'spin', '[{},{"count":0}]', { topic: 't', caller: 'c', timeoutMs: 5, maxWaiting: 1 }),
+        { kind: 'timeout', message: 'the handler did not finish within 5 ms and was stopped' },
+      );
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -78,6 +78,13 @@ interface PoolWorker {
 const WORKER_URL = new URL('./plugin-worker.js', import.meta.url);
 
 /**
+ * How long a call may take to start: a new worker, and an instance, whose creation runs
+ * the module's start function. The call's own time limit counts from when the guest is
+ * entered, so a slow start on a busy machine does not fail a quick handler.
+ */
+const STARTUP_LIMIT_MS = 30_000;
+
+/**
  * Worker threads that run guest calls off the server's event loop. Each worker runs
  * one call at a time, so no instance ever sees two calls at once; a call that runs
  * past its time limit is stopped by terminating its worker, which is replaced, while
@@ -218,8 +225,8 @@ export class GuestPool {
     }
     const callId = this.nextCallId++;
     const timer = setTimeout(() => {
-      this.replace(entry, new GuestCallError('timeout', `the handler did not finish within ${call.timeoutMs} ms and was stopped`));
-    }, call.timeoutMs);
+      this.replace(entry, new GuestCallError('timeout', `the guest did not start within ${STARTUP_LIMIT_MS} ms (a worker and an instance) and was stopped`));
+    }, STARTUP_LIMIT_MS);
     entry.current = { callId, call, timer };
     entry.worker.ref();
     this.post(entry, { type: 'call', callId, moduleId: call.moduleId, name: call.name, input: call.input, caller: call.caller });
@@ -232,6 +239,14 @@ export class GuestPool {
     }
     const current = entry.current;
     if (!current || current.callId !== message.callId) return;
+    if (message.type === 'started') {
+      clearTimeout(current.timer);
+      const { timeoutMs } = current.call;
+      current.timer = setTimeout(() => {
+        this.replace(entry, new GuestCallError('timeout', `the handler did not finish within ${timeoutMs} ms and was stopped`));
+      }, timeoutMs);
+      return;
+    }
     this.finish(entry);
     if (message.type === 'done') current.call.resolve(message.output);
     else current.call.reject(new GuestCallError(message.kind, message.message));

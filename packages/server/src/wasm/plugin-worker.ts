@@ -142,6 +142,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<FromW
     }
     loaded.instance ??= await instantiate(moduleId, loaded);
     loaded.caller = caller;
+    send({ type: 'started', callId });
     const output = await loaded.instance.call(name, input);
     const { maxOutputBytes, recycleBytes } = loaded.settings;
     const outputBytes = output?.byteLength ?? 0;

@@ -60,6 +60,7 @@ export type ToWorker =
 export type FailureKind = 'guest-error' | 'trap' | 'exit' | 'too-large';
 
 export type FromWorker =
+  | { type: 'started'; callId: number }
   | { type: 'done'; callId: number; output: string | null }
   | { type: 'failed'; callId: number; kind: FailureKind; message: string }
   | { type: 'log'; moduleId: number; level: LogLevel; message: string };
