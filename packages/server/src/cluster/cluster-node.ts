@@ -61,6 +61,8 @@ export class ClusterNode implements ForwardContext, OwnerContext {
   private readonly topics = new Map<string, ClusterTopic>();
   private readonly owners = new Map<string, string>();
   private readonly barriers = new Map<string, () => void>();
+  /** Answers to other nodes that could not be published while this node's command connection was down. */
+  private heldAnswers: Array<() => Promise<void>> = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private nextRequest = 1;
   private closing = false;
@@ -86,7 +88,12 @@ export class ClusterNode implements ForwardContext, OwnerContext {
    */
   static async start(options: ClusterOptions, router: Router, logger: Logger, releaseIdleMs: number): Promise<ClusterNode> {
     let node: ClusterNode | undefined;
-    const redis = await connectRedis(options.redis, 'commands', logger, { onBack: () => node?.resynchronize() });
+    const redis = await connectRedis(options.redis, 'commands', logger, {
+      onBack: () => {
+        node?.sendHeldAnswers();
+        node?.resynchronize();
+      },
+    });
     const subscriber = await connectRedis(options.redis, 'updates', logger, {
       onDown: () => node?.topics.forEach((view) => view.connectionLost()),
       onBack: () => node?.resynchronize(),
@@ -143,6 +150,8 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     const deadline = Date.now() + TAKEOVER_PATIENCE * this.leaseMs;
     let unreachable: string | undefined;
     for (;;) {
+      // Its answer or update would be published while this node is not subscribed, and never arrive.
+      if (!this.subscriber.isReady) throw new Error('the connection that receives answers is down');
       const owner = await this.ownerOf(request.topic);
       const ownedHere = owner === this.nodeId && this.owned.get(request.topic);
       if (ownedHere) {
@@ -184,9 +193,20 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     } catch (error) {
       // Redis is gone: an answer for this node's own clients (an error, since nothing can be
       // stored) is still delivered, so they learn now rather than when Redis returns.
-      if (to !== this.nodeId) throw error;
-      this.topics.get(answer.topic)?.onAnswer(answer, body ?? '');
+      if (to === this.nodeId) {
+        this.topics.get(answer.topic)?.onAnswer(answer, body ?? '');
+        return;
+      }
+      // Requests can still arrive (the other connection may be back first); their node waits for an answer.
+      if (this.closing || this.redis.isReady) throw error;
+      this.heldAnswers.push(() => this.answer(to, answer, body));
     }
+  }
+
+  private sendHeldAnswers(): void {
+    const held = this.heldAnswers;
+    this.heldAnswers = [];
+    for (const send of held) send().catch((error: unknown) => this.logger.error(`cluster: cannot answer a node: ${errorText(error)}`));
   }
 
   lost(topic: string): void {
@@ -305,8 +325,10 @@ export class ClusterNode implements ForwardContext, OwnerContext {
     }
   }
 
+  /** Called as each connection comes back; members ask for the state once both are. */
   private resynchronize(): void {
     this.owners.clear();
+    if (!this.redis.isReady || !this.subscriber.isReady) return;
     for (const view of this.topics.values()) view.resynchronize();
   }
 
