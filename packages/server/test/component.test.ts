@@ -2,56 +2,24 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { GuestPool, wasmHandler, type LiveStateServer, type WasmHandler } from '@livestate/server';
-import { CaptureLogger } from './support/capture-logger.js';
-import { joinTopic, RawClient, startServer, withoutEpoch } from './support/clients.js';
+import { describe, it } from 'node:test';
+import type { WasmHandler } from '@livestate/server';
+import { startServer, withoutEpoch } from './support/clients.js';
 import { guestPath } from './support/guests.js';
+import { WasmTestServer } from './support/wasm-test-server.js';
 
 /** The TypeScript handler test/guests/components/todo.ts, built into a component by `pnpm build:guests`. */
 const COMPONENT = 'todo.component';
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () => {
-  let server: LiveStateServer;
-  let pool: GuestPool;
-  const logger = new CaptureLogger();
-  const handlers: WasmHandler[] = [];
-  const clients: RawClient[] = [];
-  let topicCount = 0;
-
-  const load = async (path: string, options = {}) => {
-    const handler = await wasmHandler(path, { pool, logger, watch: false, ...options });
-    handlers.push(handler);
-    return handler;
-  };
-
-  before(async () => {
-    pool = new GuestPool(2);
-    server = await startServer({
-      logger,
-      routes: [
-        { topic: 'todo:*', handler: await load(guestPath(COMPONENT)), scope: 'topic' },
-        { topic: 'runaway:*', handler: await load(guestPath(COMPONENT), { timeoutMs: 500 }), scope: 'topic' },
-        // A time limit well beyond what filling the memory takes, so that the cap stops the hog.
-        { topic: 'capped:*', handler: await load(guestPath(COMPONENT), { timeoutMs: 30_000, maxMemoryMiB: 32 }), scope: 'topic' },
-      ],
-    });
-  });
-
-  after(async () => {
-    for (const client of clients) client.close();
-    for (const handler of handlers) handler.close();
-    await server.close();
-    await pool.close();
-  });
-
-  /** A raw client joined to a fresh topic under `prefix`, with its initial state read. */
-  async function joined(prefix: string, params: object = {}, url = server.url) {
-    const topicClient = await joinTopic(url, `${prefix}:${++topicCount}`, params);
-    clients.push(topicClient.client);
-    return topicClient;
-  }
+  const wasm = new WasmTestServer(async (load) => [
+    { topic: 'todo:*', handler: await load(guestPath(COMPONENT)), scope: 'topic' },
+    { topic: 'runaway:*', handler: await load(guestPath(COMPONENT), { timeoutMs: 500 }), scope: 'topic' },
+    // A time limit well beyond what filling the memory takes, so that the cap stops the hog.
+    { topic: 'capped:*', handler: await load(guestPath(COMPONENT), { timeoutMs: 30_000, maxMemoryMiB: 32 }), scope: 'topic' },
+  ]);
+  const { logger, load, joined } = wasm;
 
   it('loads the component from the folder it was built into, and refuses a folder without one', async () => {
     const fromFolder = await load(join(guestPath(COMPONENT), '..'));
@@ -71,7 +39,7 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
   });
 
   it('lists the events the module exports', () => {
-    assert.deepEqual([...handlers[0]!.events].sort(), ['addTodo', 'crash', 'hog', 'keepSecret', 'later', 'notObject', 'probe', 'spin', 'toggleTodo']);
+    assert.deepEqual([...wasm.handlers[0]!.events].sort(), ['addTodo', 'crash', 'hog', 'keepSecret', 'later', 'notObject', 'probe', 'spin', 'toggleTodo']);
   });
 
   it('runs init with the join params, then events, with reply events before the patch', async () => {
@@ -101,8 +69,7 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
   });
 
   it('sends the message init throws as an error, and no state', async () => {
-    const client = await RawClient.connect(server.url);
-    clients.push(client);
+    const client = await wasm.connect(wasm.server.url);
     client.join('todo:refused', { refuse: 'members only' });
     assert.deepEqual((await client.nextEvent('error'))[4], { message: 'members only' });
     assert.equal(client.frames.filter((frame) => frame[3] === 'state:change').length, 0);
@@ -181,7 +148,7 @@ describe('WebAssembly Component handlers (JavaScript, livestate-guest-js)', () =
     const reloading = await load(path, { watch: true });
     const reloadServer = await startServer({ logger, routes: [{ topic: 'live:*', handler: reloading, scope: 'topic' }] });
     try {
-      const { client, push, refresh } = await joined('live', {}, reloadServer.url);
+      const { client, push, refresh } = await joined('live', {}, { url: reloadServer.url });
       push('addTodo', { todo: 'before reload' });
       await client.nextEvent('state:patch');
 

@@ -3,56 +3,28 @@ import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GuestPool, wasmHandler, type LiveStateServer, type WasmHandler } from '@livestate/server';
-import { joinTopic, RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
-import { CaptureLogger } from './support/capture-logger.js';
+import { GuestPool, wasmHandler, type LiveStateServer } from '@livestate/server';
+import { startServer, withoutEpoch, type Frame } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 import { todoHandler } from './support/todo-handler.js';
+import { WasmTestServer } from './support/wasm-test-server.js';
 
 describe('WebAssembly handlers', () => {
-  let server: LiveStateServer;
-  let pool: GuestPool;
-  const logger = new CaptureLogger();
-  const handlers: WasmHandler[] = [];
-  const clients: RawClient[] = [];
-  let topicCount = 0;
-
-  const load = async (name: string, options = {}) => {
-    const handler = await wasmHandler(guestPath(name), { pool, logger, watch: false, ...options });
-    handlers.push(handler);
-    return handler;
-  };
-
-  before(async () => {
-    pool = new GuestPool(2);
-    server = await startServer({
-      logger,
-      routes: [
-        { topic: 'todo:*', handler: await load('todo'), scope: 'topic' },
-        { topic: 'portable:*', handler: await load('todo-portable') },
-        { topic: 'original:*', handler: await load('original') },
-        { topic: 'verbatim:*', handler: await load('verbatim') },
-        { topic: 'verbatim-envelope:*', handler: await load('verbatim-envelope') },
-        { topic: 'faulty:*', handler: await load('faulty', { maxMemoryMiB: 16, timeoutMs: 500, maxOutputBytes: 64 * 1024 }), scope: 'topic' },
-        { topic: 'wasi:*', handler: await load('wasi') },
-        { topic: 'js:*', handler: todoHandler },
-      ],
-    });
+  const wasm = new WasmTestServer(async (load) => {
+    const guest = (name: string, options = {}) => load(guestPath(name), options);
+    return [
+      { topic: 'todo:*', handler: await guest('todo'), scope: 'topic' },
+      { topic: 'portable:*', handler: await guest('todo-portable') },
+      { topic: 'original:*', handler: await guest('original') },
+      { topic: 'verbatim:*', handler: await guest('verbatim') },
+      { topic: 'verbatim-envelope:*', handler: await guest('verbatim-envelope') },
+      { topic: 'faulty:*', handler: await guest('faulty', { maxMemoryMiB: 16, timeoutMs: 500, maxOutputBytes: 64 * 1024 }), scope: 'topic' },
+      { topic: 'wasi:*', handler: await guest('wasi') },
+      { topic: 'js:*', handler: todoHandler },
+    ];
   });
-
-  after(async () => {
-    for (const client of clients) client.close();
-    for (const handler of handlers) handler.close();
-    await server.close();
-    await pool.close();
-  });
-
-  /** A raw client joined to a fresh topic under `prefix`, with its initial state read. */
-  async function joined(prefix: string, params: object = {}, topic = `${prefix}:${++topicCount}`) {
-    const topicClient = await joinTopic(server.url, topic, params);
-    clients.push(topicClient.client);
-    return topicClient;
-  }
+  const { logger, joined } = wasm;
+  const load = (name: string, options = {}) => wasm.load(guestPath(name), options);
 
   it('runs the todo handler: init with the join params, reply events before the patch', async () => {
     const { client, initial, push } = await joined('todo', { owner: 'ann' });
@@ -171,8 +143,7 @@ describe('WebAssembly handlers', () => {
     const recycling = await load('faulty', { maxMemoryMiB: 16, recycleMemoryMiB: 2, pool: ownPool });
     const recycleServer = await startServer({ logger, routes: [{ topic: 'recycle', handler: recycling }] });
     try {
-      const client = await RawClient.connect(recycleServer.url);
-      clients.push(client);
+      const client = await wasm.connect(recycleServer.url);
       const joinRef = client.join('recycle');
       await client.nextEvent('state:change');
       const callsOnInstance = async () => {
@@ -250,8 +221,7 @@ describe('WebAssembly handlers', () => {
     }
 
     async function member(topic: string) {
-      const client = await RawClient.connect(busyServer.url);
-      clients.push(client);
+      const client = await wasm.connect(busyServer.url);
       const joinRef = client.join(topic);
       await client.nextEvent('state:change');
       const push = (event: string) => client.send([joinRef, client.ref(), topic, `lvs_evt:${event}`, {}]);
@@ -314,8 +284,7 @@ describe('WebAssembly handlers', () => {
     });
 
     async function user(topic: string) {
-      const client = await RawClient.connect(leakServer.url);
-      clients.push(client);
+      const client = await wasm.connect(leakServer.url);
       const joinRef = client.join(topic);
       await client.nextEvent('state:change');
       /** Sends the event and returns what the guest said the previous call left (from the state's `previous`). */
@@ -366,8 +335,8 @@ describe('WebAssembly handlers', () => {
   });
 
   it('applies concurrent events from 50 clients on one topic without losing or mixing up any', async () => {
-    const topic = `todo:crowd-${++topicCount}`;
-    const members = await Promise.all(Array.from({ length: 50 }, () => joined('todo', {}, topic)));
+    const topic = 'todo:crowd';
+    const members = await Promise.all(Array.from({ length: 50 }, () => joined('todo', {}, { topic })));
     const perClient = 4;
     const versions: number[] = [];
     const observer = members[0]!.client;
@@ -394,12 +363,10 @@ describe('WebAssembly handlers', () => {
     const dir = await mkdtemp(join(tmpdir(), 'livestate-reload-'));
     const path = join(dir, 'handler.wasm');
     await copyFile(guestPath('todo'), path);
-    const reloading = await wasmHandler(path, { pool, logger });
-    handlers.push(reloading);
+    const reloading = await wasm.load(path, { watch: true });
     const reloadServer = await startServer({ logger, routes: [{ topic: 'live', handler: reloading, scope: 'topic' }] });
     try {
-      const client = await RawClient.connect(reloadServer.url);
-      clients.push(client);
+      const client = await wasm.connect(reloadServer.url);
       const joinRef = client.join('live');
       await client.nextEvent('state:change');
       const push = (event: string, payload: object = {}): void => client.send([joinRef, client.ref(), 'live', `lvs_evt:${event}`, payload]);
@@ -433,8 +400,7 @@ describe('WebAssembly handlers', () => {
   it('warns once when a module without livestate_envelope returns the envelope shape, and keeps the old result', async () => {
     const strayServer = await startServer({ logger, routes: [{ topic: 'stray', handler: await load('stray-envelope') }] });
     try {
-      const client = await RawClient.connect(strayServer.url);
-      clients.push(client);
+      const client = await wasm.connect(strayServer.url);
       const joinRef = client.join('stray');
       await client.nextEvent('state:change');
       for (const version of [1, 2]) {
@@ -457,7 +423,7 @@ describe('WebAssembly handlers', () => {
   it('refuses a file that is not a WebAssembly module, with the reason', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'livestate-bad-'));
     await writeFile(join(dir, 'bad.wasm'), 'hello');
-    await assert.rejects(wasmHandler(join(dir, 'bad.wasm'), { pool, watch: false }), /not a WebAssembly module/);
-    await assert.rejects(wasmHandler(join(dir, 'missing.wasm'), { pool, watch: false }), /ENOENT/);
+    await assert.rejects(wasmHandler(join(dir, 'bad.wasm'), { pool: wasm.pool, watch: false }), /not a WebAssembly module/);
+    await assert.rejects(wasmHandler(join(dir, 'missing.wasm'), { pool: wasm.pool, watch: false }), /ENOENT/);
   });
 });
