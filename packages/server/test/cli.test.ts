@@ -44,6 +44,18 @@ describe('the livestate command', () => {
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
+  it('passes its limit options to the server: --max-channels 1 refuses a second join on a socket', async () => {
+    const { child, url } = await serve(['--port', '0', '--channel', `todo:*=${guestPath('todo')}`, '--max-channels', '1', '--unload-after-ms', '0']);
+    children.push(child);
+    const socket = phoenixSocket(url);
+    await joinChannel(socket.channel('todo:first'));
+    await assert.rejects(joinChannel(socket.channel('todo:second')), (error: { reason: unknown }) => {
+      assert.deepEqual(error.reason, { reason: 'too many channels on this socket: at most 1' });
+      return true;
+    });
+    socket.disconnect();
+  });
+
   it('prints its version', async () => {
     const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
     for (const args of [['--version'], ['-v'], ['serve', '--version']]) {
@@ -124,6 +136,8 @@ describe('the livestate command', () => {
     ['a static folder that is not one', ['serve', '--channel', 'a=b.wasm', '--static', '/nonexistent'], /--static: \/nonexistent is not a directory/],
     ['an origin that is not one', ['serve', '--channel', 'a=b.wasm', '--origin', 'shop.example'], /--origin expects '\*' or an origin such as https:\/\/shop\.example, got "shop\.example"/],
     ['--data with --memory', ['serve', '--channel', 'a=b.wasm', '--data', 'x.db', '--memory'], /--data and --memory exclude each other/],
+    ['a limit of 0 channels', ['serve', '--channel', 'a=b.wasm', '--max-channels', '0'], /--max-channels must be a positive integer, got "0"/],
+    ['a limit that is not a number', ['serve', '--channel', 'a=b.wasm', '--max-pending-events', 'many'], /--max-pending-events must be a positive integer, got "many"/],
   ];
   for (const [what, args, message] of badArguments) {
     it(`exits 2 with a message for ${what}`, async () => {
@@ -149,7 +163,7 @@ describe('the livestate command', () => {
   it('documents every option in --help', async () => {
     const { code, stdout } = await run(['serve', '--help']);
     assert.equal(code, 0);
-    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', '--origin', '--request-timeout-ms', '--version', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
+    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', '--origin', '--request-timeout-ms', '--version', '--max-frame-bytes', '--max-state-bytes', '--max-buffered-bytes', '--max-channels', '--max-pending-events', '--max-states', '--unload-after-ms', '--connection-grace-ms', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
       assert.ok(stdout.includes(option), `--help mentions ${option}`);
     }
   });

@@ -74,7 +74,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const originPolicy = new OriginPolicy(options.origins, isLoopback(options.host), stderrLogger);
   const cluster = options.redis === undefined ? undefined : { redis: options.redis, leaseSeconds: options.leaseSeconds };
   const storage = options.dataFile === undefined ? new MemoryStorage() : openData(options.dataFile, options.fsync);
-  const server = new LiveStateServer({ routes, path: options.path, origins: originPolicy.allows, storage, logger: stderrLogger, cluster }).attach(http);
+  const server = new LiveStateServer({ ...options.limits, routes, path: options.path, origins: originPolicy.allows, storage, logger: stderrLogger, cluster }).attach(http);
   await server.ready();
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error: NodeJS.ErrnoException) => {

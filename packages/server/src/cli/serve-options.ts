@@ -1,7 +1,28 @@
 import { parseArgs } from 'node:util';
 import type { Scope } from '../channels/route.js';
+import type { LiveStateServerOptions } from '../server.js';
 import { ANY_ORIGIN, parseOrigin } from './origin-policy.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../transport/request-timeouts.js';
+
+/**
+ * Server limits given on the command line, each flag to its server option: passed through as
+ * they are, so an unset one keeps the server's own default.
+ */
+const LIMIT_FLAGS = {
+  'max-frame-bytes': 'maxFrameBytes',
+  'max-state-bytes': 'maxStateBytes',
+  'max-buffered-bytes': 'maxBufferedBytes',
+  'max-channels': 'maxChannelsPerSocket',
+  'max-pending-events': 'maxPendingEvents',
+  'max-states': 'maxStates',
+  'unload-after-ms': 'unloadAfterMs',
+  'connection-grace-ms': 'connectionGraceMs',
+} as const satisfies Record<string, keyof LiveStateServerOptions>;
+
+type LimitFlag = keyof typeof LIMIT_FLAGS;
+export type ServerLimits = Partial<Record<(typeof LIMIT_FLAGS)[LimitFlag], number>>;
+/** Limits that may be 0: a delay of none. */
+const ZERO_ALLOWED: ReadonlySet<LimitFlag> = new Set(['unload-after-ms', 'connection-grace-ms']);
 
 export interface ChannelOption {
   topic: string;
@@ -30,6 +51,7 @@ export interface ServeOptions {
   /** The SQLite file topic states are kept in; `undefined` keeps them in memory only (`--memory`). */
   dataFile: string | undefined;
   fsync: boolean;
+  limits: ServerLimits;
 }
 
 export const SERVE_USAGE = `usage: livestate serve --channel '<topic-pattern>=<module.wasm>[,<option>=<value>...]' [--channel ...] [options]
@@ -62,6 +84,19 @@ Serves LiveState channels whose event handlers are WebAssembly modules: Extism p
   --fsync               sync every commit to disk, so acknowledged events also survive a
                         power loss (by default they survive the server being killed)
   --no-watch            do not reload a module when its file changes
+  --max-frame-bytes <n>     a larger frame closes its socket (1009) (default 1048576)
+  --max-state-bytes <n>     the largest state, as JSON, an event may produce (default 1048576)
+  --max-buffered-bytes <n>  a socket with more waiting to be sent is dropped (default 4194304)
+  --max-channels <n>        channels one socket may join at once (default 100)
+  --max-pending-events <n>  events of one channel waiting or running; more fail as busy
+                            (default 100)
+  --max-states <n>          topic states held in memory; the least recently used idle ones
+                            are unloaded first (default 10000)
+  --unload-after-ms <ms>    a topic state with no members leaves memory after this long; it
+                            stays stored (default 30000)
+  --connection-grace-ms <ms>
+                            a connection-scoped state is kept this long for its client to
+                            reconnect and resume it (default 60000)
   --redis <url>         run as one node of a cluster that shares topic-scoped states through
                         this Redis, e.g. redis://10.0.0.5:6379 (default: one process, no Redis)
   --lease <seconds>     with --redis: how long a node owns a topic without renewing it, so how
@@ -137,6 +172,7 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
         data: { type: 'string' },
         memory: { type: 'boolean', default: false },
         fsync: { type: 'boolean', default: false },
+        ...limitArgs,
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -169,7 +205,19 @@ export function parseServeOptions(args: string[], env: NodeJS.ProcessEnv = proce
     leaseSeconds: positiveSeconds(values.lease, '--lease'),
     dataFile: values.memory || values.redis !== undefined ? undefined : (values.data ?? 'livestate.db'),
     fsync: values.fsync,
+    limits: limitsOf(values),
   };
+}
+
+const limitArgs = Object.fromEntries(Object.keys(LIMIT_FLAGS).map((flag) => [flag, { type: 'string' }])) as Record<LimitFlag, { type: 'string' }>;
+
+function limitsOf(values: Partial<Record<LimitFlag, string>>): ServerLimits {
+  const limits: ServerLimits = {};
+  for (const [flag, option] of Object.entries(LIMIT_FLAGS) as [LimitFlag, (typeof LIMIT_FLAGS)[LimitFlag]][]) {
+    const value = values[flag];
+    if (value !== undefined) limits[option] = positiveInteger(value, `--${flag}`, ZERO_ALLOWED.has(flag));
+  }
+  return limits;
 }
 
 /** Whether every topic `later` matches is matched by `earlier` (routes are tried in order). */
