@@ -232,6 +232,23 @@ describe('limits', () => {
     assert.equal((await push(flooder, flooderJoin, 'gate:one', 'add', {})).response.version, 4);
   });
 
+  it('answers only the latest of two joins of a topic that share a join_ref, so no channel is left behind', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slowlyAuthorized = { ...todoHandler, authorize: async () => (await gate, true) };
+    const live = await server({ maxStates: 1, unloadAfterMs: 0, routes: [{ topic: 'slow:*', handler: slowlyAuthorized, scope: 'topic' }] });
+    const raw = await client(live);
+    raw.send(['1', '1', 'slow:one', 'phx_join', {}]);
+    raw.send(['1', '2', 'slow:one', 'phx_join', {}]);
+    open();
+    assert.equal((await raw.nextReply('2'))[4].status, 'ok');
+    await raw.nextEvent('state:change');
+    raw.close();
+    // Had the first join left a channel behind, slow:one would keep a member and fill maxStates.
+    const next = await client(live);
+    assert.equal((await next.nextReply(next.join('slow:two')))[4].status, 'ok');
+  });
+
   it('refuses options that make no sense', async () => {
     await assert.rejects(server({ maxStates: 0 }), /invalid maxStates: expected a positive integer, got number 0/);
     await assert.rejects(server({ connectionGraceMs: -1 }), /invalid connectionGraceMs: expected a non-negative integer, got number -1/);

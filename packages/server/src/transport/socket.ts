@@ -34,8 +34,11 @@ export class LiveSocket implements ChannelTransport {
   /** When the client last sent anything, for closing dead peers. */
   lastSeen = Date.now();
   private readonly channels = new Map<string, Channel>();
-  /** The join_ref of the latest join per topic, so a join superseded while it was being authorized is dropped. */
-  private readonly latestJoins = new Map<string, string | null>();
+  /**
+   * The latest join message per topic, so a join superseded while it was being authorized is dropped;
+   * the message itself, not its client-chosen join_ref, since two joins may carry the same one.
+   */
+  private readonly latestJoins = new Map<string, Message>();
 
   constructor(
     private readonly ws: WebSocket,
@@ -139,7 +142,7 @@ export class LiveSocket implements ChannelTransport {
     // A second join of a joined topic replaces the first.
     this.channels.get(topic)?.close();
     this.channels.delete(topic);
-    this.latestJoins.set(topic, message.joinRef);
+    this.latestJoins.set(topic, message);
 
     let authorization: Authorization;
     try {
@@ -149,7 +152,7 @@ export class LiveSocket implements ChannelTransport {
     } catch (error) {
       authorization = `authorization failed: ${reportHandlerFailure(this.logger, topic, 'authorize', error)}`;
     }
-    if (this.latestJoins.get(topic) !== message.joinRef || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.latestJoins.get(topic) !== message || this.ws.readyState !== this.ws.OPEN) return;
     if (authorization !== true) {
       this.latestJoins.delete(topic);
       this.reply(message, 'error', { reason: typeof authorization === 'string' ? authorization : 'unauthorized' });
