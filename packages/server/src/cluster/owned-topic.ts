@@ -7,7 +7,7 @@ import { newEpoch } from '../state/epoch.js';
 import { errorText } from '../error-text.js';
 import { reportHandlerFailure } from '../handler-failure.js';
 import { callHandler, eventResult, initialState, patchTo } from '../state/handler-result.js';
-import { patchPayload } from '../state/state-store.js';
+import { nextVersion, patchPayload } from '../state/state-store.js';
 import { TaskQueue } from '../state/task-queue.js';
 import { FencedWriteError, type RedisStorage } from '../storage/redis-storage.js';
 import { StorageConflictError, type StoredState, type Update } from '../storage/storage.js';
@@ -154,7 +154,7 @@ export class OwnedTopic {
     }
     const { epoch } = this;
     const follows = this.version;
-    const version = follows >= this.route.maxVersion ? 0 : follows + 1;
+    const version = nextVersion(follows, this.route.maxVersion);
     const update = encodeMessage(
       { kind: 'update', epoch, version, follows, from: request.from, req: request.req, ...(events.length > 0 ? { events } : {}) },
       patchPayload(patch, version),

@@ -207,7 +207,7 @@ export class StateStore {
   private async commit(sender: Member, name: string, result: State | Reply): Promise<number> {
     const { state: next, events } = eventResult(name, result);
     const { patch, bytes } = patchTo(this.state!, this.stateBytes, next, name, this.maxStateBytes);
-    const version = this.version >= this.maxVersion ? 0 : this.version + 1;
+    const version = nextVersion(this.version, this.maxVersion);
     const follows = { epoch: this.epoch, version: this.version };
     await this.store({ state: next, version, epoch: this.epoch, follows, patch });
     this.apply(next, version, this.epoch, bytes);
@@ -251,6 +251,9 @@ export class StateStore {
     return { ok: false, reason };
   }
 }
+
+/** The version after `version`: one more, or 0 after `maxVersion`, as in the reference server. */
+export const nextVersion = (version: number, maxVersion: number): number => (version >= maxVersion ? 0 : version + 1);
 
 /** The `state:change` payload for a state's JSON text. */
 export const stateChangePayload = (stateJson: string, version: number, epoch: string): string =>
