@@ -90,7 +90,7 @@ describe('a cluster of livestate processes on one Redis', () => {
     await Promise.all(orphans.map((member) => member.client.closedWith()));
     const acksAtKill = new Map(members.map((member) => [member, member.acked.size]));
     await Promise.all(orphans.map((member, i) => member.stop().then(() => member.rejoin(survivors[i % 2]!.url))));
-    await Promise.race(survivors.map((node) => node.waitForLine(ownsTopic(topic))));
+    await Promise.race(survivors.map((node) => node.waitFor(ownsTopic(topic))));
     orphans.forEach((member) => member.startLoad());
     await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acksAtKill.get(m)! + 5)));
     await Promise.all(members.map((member) => member.stop()));
@@ -120,13 +120,13 @@ describe('a cluster of livestate processes on one Redis', () => {
 
     owner.kill('SIGSTOP');
     // Requests forwarded to the paused owner wait in its socket; another node takes the topic once the lease expires.
-    await Promise.race(nodes.filter((node) => node !== owner).map((node) => node.waitForLine(ownsTopic(topic))));
+    await Promise.race(nodes.filter((node) => node !== owner).map((node) => node.waitFor(ownsTopic(topic))));
     const acksAtTakeover = new Map(others.map((member) => [member, member.acked.size]));
     await Promise.all(others.map((member) => member.until((m) => m.acked.size >= acksAtTakeover.get(m)! + 5)));
 
     owner.kill('SIGCONT');
     // Woken, it still believes it owns the topic and works through what waited: every write is refused.
-    await owner.waitForLine(/no longer holds the topic's lease|lost the lease/);
+    await owner.waitFor(/no longer holds the topic's lease|lost the lease/);
     await Promise.all(others.map((member) => member.until((m) => m.acked.size >= acksAtTakeover.get(m)! + 10)));
     await Promise.all(members.map((member) => member.stop()));
 
@@ -157,7 +157,7 @@ describe('a cluster of livestate processes on one Redis', () => {
       member.client.frames.slice(framesWhileDown.get(member)).some((frame) => frame[3] === 'state:change');
     await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acksWhileDown.get(m)! + 5 && resynchronized(m))));
     await Promise.all(members.map((member) => member.stop()));
-    await Promise.all(nodes.map((node) => node.waitForLine(/Redis .* is back/)));
+    await Promise.all(nodes.map((node) => node.waitFor(/Redis .* is back/)));
     await assertConverged(members);
   });
 
@@ -179,7 +179,7 @@ describe('a cluster of livestate processes on one Redis', () => {
     assert.equal(await owner.exited, 0);
     await Promise.all(leaving.map((member) => member.stop().then(() => member.rejoin(other.url))));
     leaving.forEach((member) => member.startLoad());
-    await other.waitForLine(ownsTopic(topic));
+    await other.waitFor(ownsTopic(topic));
     const acks = new Map(members.map((member) => [member, member.acked.size]));
     await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acks.get(m)! + 5)));
     await Promise.all(members.map((member) => member.stop()));

@@ -1,15 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CLI } from './cli.js';
+import { LineLog } from './line-log.js';
 
 /** Nodes still running when the test process exits (a timed-out test skips its cleanup) go with it. */
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /** One `livestate serve --redis` child process: its URL, its node id, and its log lines as they come. */
-export class LiveStateNode {
-  readonly lines: string[] = [];
-  private waiters: Array<() => void> = [];
+export class LiveStateNode extends LineLog {
   readonly exited: Promise<number | null>;
 
   private constructor(
@@ -18,6 +17,7 @@ export class LiveStateNode {
     readonly nodeId: string,
     lines: string[],
   ) {
+    super();
     this.lines.push(...lines);
     this.exited = new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
@@ -48,24 +48,8 @@ export class LiveStateNode {
     });
   }
 
-  /** The first log line (already printed or still to come) that matches. */
-  async waitForLine(pattern: RegExp): Promise<string> {
-    for (;;) {
-      const line = this.lines.find((candidate) => pattern.test(candidate));
-      if (line) return line;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.child.kill(signal);
-  }
-
-  private add(line: string): void {
-    this.lines.push(line);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
   }
 }
 
