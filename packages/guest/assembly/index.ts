@@ -1,6 +1,13 @@
 import { JSON } from 'json-as';
 import { readInput, writeError, writeOutput } from './io';
+import { eventsJson, ReplyEvent } from './reply-event';
 import { splitPair } from './split-pair';
+export { ReplyEvent } from './reply-event';
+export { livestate_resident, loadState, readPayload, commit, respondInitial } from './resident';
+export { TrackedObject } from './tracked-object';
+export { TrackedValue } from './tracked-value';
+export { TrackedList } from './tracked-list';
+export { TrackedMap } from './tracked-map';
 // Compiled in so that `--use abort=~lib/@livestate/guest/assembly/abort/livestateAbort` finds it.
 import './abort';
 
@@ -35,27 +42,9 @@ export function joinParams<P>(): P {
   return JSON.parse<P>(input.length > 0 ? input : '{}');
 }
 
-/** A push sent to the client before the state update; clients dispatch it as a DOM event. */
-export class ReplyEvent {
-  constructor(
-    public name: string,
-    /** The detail as JSON text. */
-    public detailJson: string,
-  ) {}
-
-  static of<D>(name: string, detail: D): ReplyEvent {
-    return new ReplyEvent(name, JSON.stringify<D>(detail));
-  }
-}
-
 /** Returns `state` as the new (or initial) state, in the envelope with `events`. Return its result from the export. */
 export function respond<S>(state: S, events: ReplyEvent[] = []): i32 {
-  let json = '{"state":' + JSON.stringify<S>(state) + ',"events":[';
-  for (let i = 0; i < events.length; i++) {
-    if (i > 0) json += ',';
-    json += '{"name":' + JSON.stringify<string>(events[i].name) + ',"detail":' + events[i].detailJson + '}';
-  }
-  writeOutput(json + ']}');
+  writeOutput('{"state":' + JSON.stringify<S>(state) + ',"events":' + eventsJson(events) + '}');
   return 0;
 }
 
