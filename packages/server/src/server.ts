@@ -84,6 +84,12 @@ export interface LiveStateServerOptions extends HandlerLimits {
   unloadAfterMs?: number;
   /** A connection-scoped state is kept this long after its channel goes, for its client to resume it. Default 60,000. */
   connectionGraceMs?: number;
+  /**
+   * The longest topic a client may join, in bytes of UTF-8; a longer join is refused. Frames
+   * alone would allow topics of nearly `maxFrameBytes`, each kept by its channel, state and
+   * stored entry. Default 1,024.
+   */
+  maxTopicBytes?: number;
   /** The most channels one socket may have joined at once. Default 100. */
   maxChannelsPerSocket?: number;
   /**
@@ -108,6 +114,7 @@ export interface ListenOptions {
 }
 
 const PHOENIX_SUBPROTOCOL = 'phoenix';
+const DEFAULT_MAX_TOPIC_BYTES = 1024;
 
 
 const AUTH_TOKEN_PREFIX = 'base64url.bearer.phx.';
@@ -173,6 +180,7 @@ export class LiveStateServer {
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
       maxChannels: options.maxChannelsPerSocket ?? 100,
       maxPendingEvents: options.maxPendingEvents ?? 100,
+      maxTopicBytes: options.maxTopicBytes ?? DEFAULT_MAX_TOPIC_BYTES,
     };
     const { cluster, unloadAfterMs = 30_000 } = options;
     this.router = new Router(options.routes, {
@@ -346,6 +354,8 @@ function checkServerOptions(options: LiveStateServerOptions): void {
   checkOptionalPositiveInteger(options.maxStates, 'maxStates');
   checkOptionalPositiveInteger(options.maxChannelsPerSocket, 'maxChannelsPerSocket');
   checkOptionalPositiveInteger(options.maxPendingEvents, 'maxPendingEvents');
+  checkOptionalPositiveInteger(options.maxTopicBytes, 'maxTopicBytes');
+  checkJoinableRoutes(options.routes, options.maxTopicBytes ?? DEFAULT_MAX_TOPIC_BYTES);
   checkOptionalNonNegativeInteger(options.unloadAfterMs, 'unloadAfterMs');
   checkOptionalNonNegativeInteger(options.connectionGraceMs, 'connectionGraceMs');
   if (options.cluster !== undefined) checkClusterOptions(options.cluster);
@@ -358,4 +368,15 @@ function checkServerOptions(options: LiveStateServerOptions): void {
     for (const level of ['info', 'warn', 'error'] as const) checkFunction(options.logger[level], `logger.${level}`);
   }
   checkHandlerLimits(options, '');
+}
+
+/** A route whose topic (or prefix) is longer than `maxTopicBytes` could never be joined: a mistake to report at once. */
+function checkJoinableRoutes(routes: readonly RouteOptions[], maxTopicBytes: number): void {
+  routes.forEach((route, index) => {
+    const topic = typeof route?.topic === 'string' ? route.topic.replace(/\*$/, '') : '';
+    const bytes = Buffer.byteLength(topic);
+    if (bytes > maxTopicBytes) {
+      throw new TypeError(`invalid routes[${index}].topic: ${bytes} bytes, longer than maxTopicBytes (${maxTopicBytes}), so no client could join it`);
+    }
+  });
 }

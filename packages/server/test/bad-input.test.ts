@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { defineHandler, reply, UserError, type LiveStateServer } from '@livestate/server';
 import { CaptureLogger } from './support/capture-logger.js';
-import { RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
+import { joinChannel, phoenixSocket, RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
 const MAX_FRAME_BYTES = 4096;
 const MAX_STATE_BYTES = 200;
 const HANDLER_TIMEOUT_MS = 1000;
+const MAX_TOPIC_BYTES = 64;
 
 const circular = (): object => {
   const value: Record<string, unknown> = { name: 'loop' };
@@ -79,6 +80,7 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
   before(async () => {
     server = await startServer({
       maxFrameBytes: MAX_FRAME_BYTES,
+      maxTopicBytes: MAX_TOPIC_BYTES,
       logger,
       routes: [
         { topic: 'counter:*', handler: misbehaving, scope: 'topic', maxStateBytes: MAX_STATE_BYTES, handlerTimeoutMs: HANDLER_TIMEOUT_MS },
@@ -166,6 +168,30 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
     const { code } = await offender.closedWith();
     assert.equal(code, 1009);
     await assertUndisturbed({ offenderOpen: false });
+  });
+
+  it('refuses a join of a topic longer than maxTopicBytes, counted in UTF-8 bytes, and logs it', async () => {
+    const atLimit = `counter:${'é'.repeat((MAX_TOPIC_BYTES - 'counter:'.length) / 2)}`;
+    const refused = offender.join(`${atLimit}x`);
+    const reason = `topic too long: ${MAX_TOPIC_BYTES + 1} bytes, over the limit of ${MAX_TOPIC_BYTES} bytes (maxTopicBytes)`;
+    assert.deepEqual((await offender.nextReply(refused))[4], { status: 'error', response: { reason } });
+    assert.match(await logger.waitFor(/refused: topic too long/), new RegExp(`^warn socket \\d+: join of "counter:é+x" refused: ${reason.replace(/[()]/g, '\\$&')}$`));
+    const accepted = offender.join(atLimit);
+    assert.equal((await offender.nextReply(accepted))[4].status, 'ok', 'a topic of exactly maxTopicBytes joins');
+    await offender.nextEvent('state:change', atLimit);
+    await assertUndisturbed();
+  });
+
+  it('refuses the phoenix client\'s join of a topic longer than maxTopicBytes with the reason', async () => {
+    const socket = phoenixSocket(server.url);
+    const topic = `counter:${'x'.repeat(MAX_TOPIC_BYTES)}`;
+    await assert.rejects(joinChannel(socket.channel(topic)), (error: { reason: unknown }) => {
+      assert.deepEqual(error.reason, { reason: `topic too long: ${topic.length} bytes, over the limit of ${MAX_TOPIC_BYTES} bytes (maxTopicBytes)` });
+      return true;
+    });
+    socket.disconnect();
+    assert.match(await logger.waitFor(/refused: topic too long: 72 bytes/), /join of "counter:x{56}"\.\.\. refused/, 'a long topic is logged cut short');
+    await assertUndisturbed();
   });
 
   it('replies "unmatched topic" to an event for a topic the socket has not joined', async () => {

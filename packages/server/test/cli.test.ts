@@ -44,10 +44,14 @@ describe('the livestate command', () => {
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
-  it('passes its limit options to the server: --max-channels 1 refuses a second join on a socket', async () => {
-    const { child, url } = await serve(['--port', '0', '--channel', `todo:*=${guestPath('todo')}`, '--max-channels', '1', '--unload-after-ms', '0']);
+  it('passes its limit options to the server: --max-channels 1 refuses a second join on a socket, --max-topic-bytes a long topic', async () => {
+    const { child, url } = await serve(['--port', '0', '--channel', `todo:*=${guestPath('todo')}`, '--max-channels', '1', '--unload-after-ms', '0', '--max-topic-bytes', '12']);
     children.push(child);
     const socket = phoenixSocket(url);
+    await assert.rejects(joinChannel(socket.channel('todo:too-long')), (error: { reason: unknown }) => {
+      assert.deepEqual(error.reason, { reason: 'topic too long: 13 bytes, over the limit of 12 bytes (maxTopicBytes)' });
+      return true;
+    });
     await joinChannel(socket.channel('todo:first'));
     await assert.rejects(joinChannel(socket.channel('todo:second')), (error: { reason: unknown }) => {
       assert.deepEqual(error.reason, { reason: 'too many channels on this socket: at most 1' });
@@ -163,7 +167,7 @@ describe('the livestate command', () => {
   it('documents every option in --help', async () => {
     const { code, stdout } = await run(['serve', '--help']);
     assert.equal(code, 0);
-    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', '--origin', '--request-timeout-ms', '--version', '--max-frame-bytes', '--max-state-bytes', '--max-buffered-bytes', '--max-channels', '--max-pending-events', '--max-states', '--unload-after-ms', '--connection-grace-ms', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
+    for (const option of ['--data', '--memory', '--fsync', '--channel', '--port', '--host', '--scope', '--timeout-ms', '--max-memory', '--static', '--origin', '--request-timeout-ms', '--version', '--max-frame-bytes', '--max-state-bytes', '--max-buffered-bytes', '--max-channels', '--max-pending-events', '--max-topic-bytes', '--max-states', '--unload-after-ms', '--connection-grace-ms', 'scope=connection|topic', 'timeout-ms=<ms>', 'max-memory=<MiB>']) {
       assert.ok(stdout.includes(option), `--help mentions ${option}`);
     }
   });

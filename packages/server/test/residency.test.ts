@@ -252,5 +252,7 @@ describe('limits', () => {
   it('refuses options that make no sense', async () => {
     await assert.rejects(server({ maxStates: 0 }), /invalid maxStates: expected a positive integer, got number 0/);
     await assert.rejects(server({ connectionGraceMs: -1 }), /invalid connectionGraceMs: expected a non-negative integer, got number -1/);
+    await assert.rejects(server({ maxTopicBytes: 0 }), /invalid maxTopicBytes: expected a positive integer, got number 0/);
+    await assert.rejects(server({ maxTopicBytes: 4 }), /invalid routes\[0\]\.topic: 5 bytes, longer than maxTopicBytes \(4\), so no client could join it/);
   });
 });

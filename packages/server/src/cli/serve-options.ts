@@ -14,6 +14,7 @@ const LIMIT_FLAGS = {
   'max-buffered-bytes': 'maxBufferedBytes',
   'max-channels': 'maxChannelsPerSocket',
   'max-pending-events': 'maxPendingEvents',
+  'max-topic-bytes': 'maxTopicBytes',
   'max-states': 'maxStates',
   'unload-after-ms': 'unloadAfterMs',
   'connection-grace-ms': 'connectionGraceMs',
@@ -90,6 +91,7 @@ Serves LiveState channels whose event handlers are WebAssembly modules: Extism p
   --max-channels <n>        channels one socket may join at once (default 100)
   --max-pending-events <n>  events of one channel waiting or running; more fail as busy
                             (default 100)
+  --max-topic-bytes <n>     the longest topic a client may join, in bytes (default 1024)
   --max-states <n>          topic states held in memory; the least recently used idle ones
                             are unloaded first (default 10000)
   --unload-after-ms <ms>    a topic state with no members leaves memory after this long; it

@@ -23,6 +23,8 @@ export interface SocketLimits {
   readonly maxChannels: number;
   /** Events of one channel waiting or running at once. */
   readonly maxPendingEvents: number;
+  /** The longest topic a join may name, in bytes of UTF-8. */
+  readonly maxTopicBytes: number;
 }
 
 /**
@@ -129,6 +131,15 @@ export class LiveSocket implements ChannelTransport {
 
   private async join(message: Message): Promise<void> {
     const { topic } = message;
+    const topicBytes = Buffer.byteLength(topic);
+    if (topicBytes > this.limits.maxTopicBytes) {
+      // Refused before anything keeps the name: each channel, state and stored entry holds a copy.
+      const reason = `topic too long: ${topicBytes} bytes, over the limit of ${this.limits.maxTopicBytes} bytes (maxTopicBytes)`;
+      const shown = topic.length > 64 ? `${JSON.stringify(topic.slice(0, 64))}...` : JSON.stringify(topic);
+      this.logger.warn(`socket ${this.info.id}: join of ${shown} refused: ${reason}`);
+      this.reply(message, 'error', { reason });
+      return;
+    }
     const { params, resume } = takeResume(message.payload);
     const route = this.router.match(topic);
     if (!route) {
