@@ -35,6 +35,11 @@ export class JsonText extends PatchValue {
  * state since it was loaded or last committed, in the order they happened.
  */
 export class ChangeLog {
+  /**
+   * Off until a state is loaded: before that the host holds no state to patch, and `init`
+   * can build its initial state (say a thousand pushes) without recording a thing.
+   */
+  recording: bool = false;
   /** Each operation up to its value: `{"op":"add","path":"/todos/-"`. */
   private heads: string[] = [];
   private values: Array<PatchValue | null> = [];
@@ -69,6 +74,7 @@ export class ChangeLog {
   }
 
   private record(op: string, path: string, value: PatchValue | null): void {
+    if (!this.recording) return;
     this.heads.push('{"op":"' + op + '","path":' + JSON.stringify<string>(path));
     this.values.push(value);
   }

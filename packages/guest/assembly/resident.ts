@@ -23,6 +23,7 @@ export function livestate_resident(): void {}
 export function loadState(state: TrackedObject): i32 {
   state.load(readInput());
   changes.clear();
+  changes.recording = true;
   return 0;
 }
 
