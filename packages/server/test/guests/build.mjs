@@ -1,6 +1,7 @@
 // Builds every guest fixture in this folder with the livestate-guest compiler, as
 // its `// build: <output> [options]` lines say, into ../../build/guests. A module
-// newer than its source and than the guest library is not built again.
+// newer than its source, than the guest library and than the files without a build
+// line (shared by several modules) is not built again.
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -20,12 +21,20 @@ const libraryModified = Math.max(
   await modified(compiler),
 );
 
+const buildLine = /^\/\/ build: (\S+)(.*)$/gm;
+const sources = await Promise.all(
+  (await readdir(here)).filter((name) => name.endsWith('.ts')).map(async (file) => ({ file, text: await readFile(join(here, file), 'utf8') })),
+);
+const sharedModified = Math.max(
+  0,
+  ...(await Promise.all(sources.filter(({ text }) => !text.match(buildLine)).map(({ file }) => modified(join(here, file))))),
+);
+
 const jobs = [];
 let upToDate = 0;
-for (const file of (await readdir(here)).filter((name) => name.endsWith('.ts'))) {
-  const source = await readFile(join(here, file), 'utf8');
-  const sourceModified = Math.max(await modified(join(here, file)), libraryModified);
-  for (const [, output, options] of source.matchAll(/^\/\/ build: (\S+)(.*)$/gm)) {
+for (const { file, text } of sources) {
+  const sourceModified = Math.max(await modified(join(here, file)), libraryModified, sharedModified);
+  for (const [, output, options] of text.matchAll(buildLine)) {
     if ((await modified(join(outDir, output))) > sourceModified) {
       upToDate++;
       continue;

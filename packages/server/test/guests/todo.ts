@@ -1,40 +1,9 @@
 // build: todo.wasm
 // build: todo-portable.wasm --portable
 // The todo handler, written with @livestate/guest: the WebAssembly twin of support/todo-handler.ts.
-import { JSON } from 'json-as';
 import { Event, ReplyEvent, fail, joinParams, respond, respondState } from '@livestate/guest';
+import { AddTodo, JoinParams, Todo, TodoRef, TodoState } from './todo-model';
 export { livestate_envelope } from '@livestate/guest';
-
-@json
-class Todo {
-  id: i32 = 0;
-  text: string = '';
-  done: bool = false;
-}
-
-@json
-class TodoState {
-  todos: Todo[] = [];
-  nextId: i32 = 1;
-  @omitnull()
-  owner: string | null = null;
-}
-
-@json
-class JoinParams {
-  @omitnull()
-  owner: string | null = null;
-}
-
-@json
-class AddTodo {
-  todo: string = '';
-}
-
-@json
-class TodoRef {
-  id: i32 = 0;
-}
 
 export function init(): i32 {
   const state = new TodoState();
