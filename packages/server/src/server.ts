@@ -78,8 +78,9 @@ export interface LiveStateServerOptions extends HandlerLimits {
   maxStates?: number;
   /**
    * A topic-scoped state with no members is unloaded from memory after this long (it stays
-   * stored). In a cluster, a topic a node owns that gets no request for this long is handed
-   * back (lease released); the next request takes it again from Redis. Default 30,000.
+   * stored; a {@link MemoryStorage} keeps at most its `maxTopics`). In a cluster, a topic a
+   * node owns that gets no request for this long is handed back (lease released); the next
+   * request takes it again from Redis. Default 30,000.
    */
   unloadAfterMs?: number;
   /** A connection-scoped state is kept this long after its channel goes, for its client to resume it. Default 60,000. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -6,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocket } from 'ws';
-import { defineHandler, SqliteStorage, type LiveStateServer, type LiveStateServerOptions } from '@livestate/server';
+import { defineHandler, MemoryStorage, SqliteStorage, type LiveStateServer, type LiveStateServerOptions, type Storage } from '@livestate/server';
 import { TestFleet, withoutEpoch, type RawClient } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
@@ -127,14 +128,15 @@ describe('topic-scoped states: unloading', () => {
     await join(raw, 'todo:z');
   });
 
-  it('keeps memory flat over 10,000 topics joined and left in turn', { timeout: 240_000 }, async () => {
+  /** Joins and leaves 10,000 topics of 2 KiB states in turn, and checks the heap did not grow with the last 8,000. */
+  async function assertFlatHeap(storage: Storage): Promise<void> {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const padding = 'x'.repeat(2048);
     const live = await server({
-      storage: new SqliteStorage(newFile()),
+      storage,
       unloadAfterMs: 0,
-      routes: [{ topic: 'big:*', scope: 'topic', handler: defineHandler({ init: () => ({ padding }), events: {} }) }],
+      // A string of its own per state (base64 of random bytes: 2,048 characters), as a client's data would be.
+      routes: [{ topic: 'big:*', scope: 'topic', handler: defineHandler({ init: () => ({ padding: randomBytes(1536).toString('base64') }), events: {} }) }],
     });
     const socket = new WebSocket(`${live.url}/websocket?vsn=2.0.0`);
     await new Promise((resolve) => socket.once('open', resolve));
@@ -176,6 +178,31 @@ describe('topic-scoped states: unloading', () => {
     const grownMiB = (afterAll - before) / 2 ** 20;
     // 8,000 more states of 2 KiB each would be over 16 MiB if they stayed.
     assert.ok(grownMiB < 4, `the heap grew by ${grownMiB.toFixed(1)} MiB over 8,000 topics`);
+  }
+
+  it('keeps memory flat over 10,000 topics joined and left in turn', { timeout: 240_000 }, () => assertFlatHeap(new SqliteStorage(newFile())));
+
+  it('keeps memory flat with a MemoryStorage too: it keeps maxTopics topics', { timeout: 240_000 }, () => assertFlatHeap(new MemoryStorage({ maxTopics: 1_000 })));
+
+  it('with a MemoryStorage, forgets the topics unloaded longest ago past maxTopics, never one with members', async () => {
+    const live = await server({ storage: new MemoryStorage({ maxTopics: 3 }), maxStates: 2 });
+    const raw = await client(live);
+    const held = await join(raw, 'todo:held');
+    await push(raw, held, 'todo:held', 'addTodo', { todo: 'held' });
+    /** Joins `topic` (which unloads the other idle state: maxStates is 2), adds a todo and leaves; returns the todos it found. */
+    const visit = async (topic: string): Promise<string[]> => {
+      const joinRef = raw.join(topic);
+      const [, , , , { state }] = await raw.nextEvent('state:change', topic);
+      await push(raw, joinRef, topic, 'addTodo', { todo: topic });
+      await leave(raw, joinRef, topic);
+      return state.todos.map((todo: { text: string }) => todo.text);
+    };
+    assert.deepEqual(await visit('todo:a'), []);
+    assert.deepEqual(await visit('todo:b'), []);
+    assert.deepEqual(await visit('todo:a'), ['todo:a'], 'unloaded, and kept: three topics are stored');
+    assert.deepEqual(await visit('todo:c'), [], 'a fourth topic: b, unloaded longest ago, is forgotten');
+    assert.deepEqual(await visit('todo:b'), [], 'b starts afresh');
+    assert.deepEqual((await push(raw, held, 'todo:held', 'addTodo', { todo: 'still here' })).response, { version: 2 }, 'the topic with a member was never forgotten');
   });
 });
 

@@ -130,6 +130,31 @@ for (const [name, create] of implementations) {
   });
 }
 
+describe('MemoryStorage: a bounded number of topics', () => {
+  it('forgets the topic released longest ago past maxTopics, never one the server holds', async () => {
+    const storage = new MemoryStorage({ maxTopics: 2 });
+    const stored = async (topic: string) => (await storage.load(topic)) !== undefined;
+    for (const topic of ['a', 'b', 'c']) await storage.append(topic, fresh('e', { n: 0 }));
+    assert.deepEqual([await stored('a'), await stored('b'), await stored('c')], [true, true, true], 'all three are held');
+    storage.release('a');
+    assert.equal(await stored('a'), false, 'released past the limit: forgotten');
+    storage.release('b');
+    storage.release('c');
+    await storage.append('d', fresh('e', { n: 0 }));
+    assert.equal(await stored('b'), false, 'b was released before c');
+    // Loading c holds it again: only released topics are forgotten.
+    assert.equal(await stored('c'), true);
+    await storage.append('e', fresh('e', { n: 0 }));
+    assert.deepEqual([await stored('c'), await stored('d'), await stored('e')], [true, true, true]);
+    await storage.append('c', next('e', 1, { n: 1 }));
+    await storage.close();
+  });
+
+  it('refuses a maxTopics that is not a positive integer', () => {
+    assert.throws(() => new MemoryStorage({ maxTopics: 0 }), /invalid maxTopics: expected a positive integer, got number 0/);
+  });
+});
+
 describe('SqliteStorage: the file', () => {
   it('keeps states and patch logs when reopened', async () => {
     const file = newFile();

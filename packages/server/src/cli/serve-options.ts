@@ -81,7 +81,8 @@ Serves LiveState channels whose event handlers are WebAssembly modules: Extism p
                         gets 408 and is closed (default 10000)
   --data <file>         keep topic states in this SQLite file, so they survive restarts
                         (default ./livestate.db)
-  --memory              keep states in memory only: a restart starts every topic afresh
+  --memory              keep states in memory only: a restart starts every topic afresh, and
+                        past 10000 topics the one unused longest is forgotten
   --fsync               sync every commit to disk, so acknowledged events also survive a
                         power loss (by default they survive the server being killed)
   --no-watch            do not reload a module when its file changes

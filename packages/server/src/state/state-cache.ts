@@ -14,8 +14,9 @@ interface Entry {
  * The states held in memory, least recently used first, at most `maxStates` of them.
  * A state with no members is unloaded after a delay, or sooner when room is needed;
  * a state with members is never unloaded. Everything a store commits is already
- * stored, so unloading only forgets; a store that comes back for the same key
- * waits for the old one's last work before it loads.
+ * stored, so unloading only forgets (the storage is told: a `MemoryStorage` may then
+ * forget it too); a store that comes back for the same key waits for the old one's
+ * last work before it loads.
  */
 export class StateCache {
   private readonly entries = new Map<string, Entry>();
@@ -81,10 +82,10 @@ export class StateCache {
     if (!entry || entry.store.memberCount > 0) return;
     clearTimeout(entry.unloadTimer);
     this.entries.delete(key);
-    const finished = entry.store.finished();
-    this.unloading.set(key, finished);
-    void finished.then(() => {
-      if (this.unloading.get(key) === finished) this.unloading.delete(key);
+    const unloaded = entry.store.unload();
+    this.unloading.set(key, unloaded);
+    void unloaded.then(() => {
+      if (this.unloading.get(key) === unloaded) this.unloading.delete(key);
     });
   }
 }

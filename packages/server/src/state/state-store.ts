@@ -92,9 +92,9 @@ export class StateStore {
     return this.epoch;
   }
 
-  /** Resolves when everything queued so far has run. */
-  finished(): Promise<void> {
-    return this.queue.run(() => undefined);
+  /** Resolves when everything queued so far has run and the storage is told that the state left memory. */
+  unload(): Promise<void> {
+    return this.run('unload', async () => this.storage.release?.(this.topic));
   }
 
   /**

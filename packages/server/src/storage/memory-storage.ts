@@ -1,3 +1,4 @@
+import { checkOptionalPositiveInteger } from '../option-checks.js';
 import {
   checkPatchWindow,
   DEFAULT_PATCH_WINDOW,
@@ -23,21 +24,35 @@ interface Entry {
 export interface MemoryStorageOptions {
   /** How many patches each topic keeps for resuming clients. Default 128. */
   patchWindow?: number;
+  /**
+   * How many topics it keeps. Past it, the topic the server unloaded longest ago is forgotten
+   * (its next join starts from `init`), so that clients joining ever new topics cannot grow
+   * the process without bound. Topics whose states the server holds in memory are never
+   * forgotten (`maxStates` bounds those). Default 10,000.
+   */
+  maxTopics?: number;
 }
 
 /**
  * Storage that keeps everything in this process: nothing survives a restart. For tests, and
- * for applications that want no storage (the same code path, without the disk).
+ * for applications that want no storage (the same code path, without the disk). It keeps at
+ * most `maxTopics` topics, forgetting the least recently used one the server has released.
  */
 export class MemoryStorage implements Storage {
   private readonly entries = new Map<string, Entry>();
+  /** Topics the server has released (unloaded), least recently used first: the ones that may be forgotten. */
+  private readonly released = new Set<string>();
   private readonly patchWindow: number;
+  private readonly maxTopics: number;
 
-  constructor({ patchWindow = DEFAULT_PATCH_WINDOW }: MemoryStorageOptions = {}) {
+  constructor({ patchWindow = DEFAULT_PATCH_WINDOW, maxTopics = 10_000 }: MemoryStorageOptions = {}) {
     this.patchWindow = checkPatchWindow(patchWindow);
+    checkOptionalPositiveInteger(maxTopics, 'maxTopics');
+    this.maxTopics = maxTopics;
   }
 
   async load(topic: string): Promise<StoredState | undefined> {
+    this.released.delete(topic);
     return this.entries.get(topic)?.stored;
   }
 
@@ -46,9 +61,11 @@ export class MemoryStorage implements Storage {
     if (!samePosition(update.follows, entry?.stored ?? null)) {
       throw new StorageConflictError(topic, update.follows, entry?.stored);
     }
+    this.released.delete(topic);
     const stored: StoredState = { state: update.state, version: update.version, epoch: update.epoch };
     if (!entry || !update.follows) {
       this.entries.set(topic, { stored, log: [] });
+      this.forgetOverLimit();
       return;
     }
     entry.stored = stored;
@@ -67,11 +84,28 @@ export class MemoryStorage implements Storage {
     return undefined;
   }
 
+  release(topic: string): void {
+    if (!this.entries.has(topic)) return;
+    this.released.delete(topic);
+    this.released.add(topic);
+    this.forgetOverLimit();
+  }
+
   async drop(topic: string): Promise<void> {
     this.entries.delete(topic);
+    this.released.delete(topic);
   }
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.released.clear();
+  }
+
+  private forgetOverLimit(): void {
+    for (const topic of this.released) {
+      if (this.entries.size <= this.maxTopics) return;
+      this.released.delete(topic);
+      this.entries.delete(topic);
+    }
   }
 }

@@ -44,6 +44,12 @@ export interface Storage {
    * patch log no longer reaches back to.
    */
   patchesAfter(topic: string, from: Position): Promise<StoredPatch[] | undefined>;
+  /**
+   * The server holds the topic's state in memory no longer (it unloaded it), until its next
+   * `load`. Optional: a storage that keeps states in this process may then forget the topic
+   * when it needs room; one that keeps them elsewhere has nothing to do.
+   */
+  release?(topic: string): void;
   /** Forgets the topic: state and patch log. */
   drop(topic: string): Promise<void>;
   /** Finishes pending writes and releases the storage. */
