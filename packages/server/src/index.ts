@@ -15,6 +15,8 @@ export type {
   StateShape,
 } from './handler.js';
 export { diff, measuredDiff } from './state/diff.js';
+export { applyPatch } from './state/apply-patch.js';
+export type { AppliedPatch } from './state/apply-patch.js';
 export type { MeasuredPatch, PatchOperation } from './state/diff.js';
 export type { JsonObject, JsonValue } from './state/json.js';
 export type { Logger } from './logger.js';
@@ -22,6 +24,7 @@ export type { Message, Payload } from './transport/serializer.js';
 export { wasmHandler, WasmHandler } from './wasm/wasm-handler.js';
 export type { WasmHandlerOptions } from './wasm/wasm-handler.js';
 export { GuestPool, GuestCallError } from './wasm/guest-pool.js';
+export type { GuestPoolOptions } from './wasm/guest-pool.js';
 export { InvalidModuleError, rewriteModule } from './wasm/module-rewriter.js';
 export type { RewriteOptions } from './wasm/module-rewriter.js';
 export { MemoryStorage, RedisStorage, SqliteStorage, StorageConflictError, DEFAULT_PATCH_WINDOW } from './storage/index.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import jsonPatch from 'fast-json-patch';
-import { diff, measuredDiff, type JsonObject, type JsonValue } from '@livestate/server';
+import { applyPatch, diff, measuredDiff, type JsonObject, type JsonValue, type PatchOperation } from '@livestate/server';
 
 /**
  * fast-json-patch assigns members, so a `__proto__` member would set the prototype
@@ -34,6 +34,46 @@ function checkedDiff(before: JsonValue, after: JsonValue) {
 const ODD_KEYS = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 
 const todos = (count: number) => Array.from({ length: count }, (_, id) => ({ id, text: `todo ${id}`, done: false }));
+
+/**
+ * 2,000 random edits, each of one member somewhere in the state (added, removed or replaced),
+ * over objects with odd keys and values of every JSON type: pairs of states, before and after.
+ */
+function* randomEdits(): Generator<[JsonValue, JsonValue]> {
+  let seed = 11;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const keys = [...ODD_KEYS, 'a', 'b'];
+  const randomValue = (depth: number): JsonValue => {
+    switch (random(depth > 2 ? 4 : 6)) {
+      case 0: return null;
+      case 1: return random(2) === 0;
+      case 2: return random(3) === 0 ? -0.5 : random(100);
+      case 3: return ['', 'x', 'constructor', 'é€😀'][random(4)]!;
+      case 4: return Array.from({ length: random(4) }, () => randomValue(depth + 1));
+      default: return Object.fromEntries(Array.from({ length: random(4) }, () => [keys[random(keys.length)]!, randomValue(depth + 1)]));
+    }
+  };
+  /** A copy of `value` with one member, somewhere inside, added, removed or replaced. */
+  const edit = (value: JsonValue, depth: number): JsonValue => {
+    if (Array.isArray(value) && value.length > 0 && random(2) === 0) {
+      const at = random(value.length);
+      return value.map((item, i) => (i === at ? edit(item, depth + 1) : item));
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return randomValue(depth);
+    const key = keys[random(keys.length)]!;
+    const copy: JsonObject = Object.fromEntries(Object.entries(value));
+    if (Object.hasOwn(copy, key) && random(3) === 0) {
+      return Object.fromEntries(Object.entries(copy).filter(([k]) => k !== key));
+    }
+    return Object.fromEntries([...Object.entries(copy).filter(([k]) => k !== key), [key, Object.hasOwn(copy, key) ? edit(copy[key]!, depth + 1) : randomValue(depth + 1)]]);
+  };
+  let state: JsonValue = {};
+  for (let step = 0; step < 2000; step++) {
+    const next = edit(state, 0);
+    yield [state, next];
+    state = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {};
+  }
+}
 
 describe('diff', () => {
   const list = { todos: todos(10_000) };
@@ -97,40 +137,10 @@ describe('diff', () => {
   });
 
   it('matches random edits of objects with odd keys and values of every JSON type', () => {
-    let seed = 11;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const keys = [...ODD_KEYS, 'a', 'b'];
-    const randomValue = (depth: number): JsonValue => {
-      switch (random(depth > 2 ? 4 : 6)) {
-        case 0: return null;
-        case 1: return random(2) === 0;
-        case 2: return random(3) === 0 ? -0.5 : random(100);
-        case 3: return ['', 'x', 'constructor', 'é€😀'][random(4)]!;
-        case 4: return Array.from({ length: random(4) }, () => randomValue(depth + 1));
-        default: return Object.fromEntries(Array.from({ length: random(4) }, () => [keys[random(keys.length)]!, randomValue(depth + 1)]));
-      }
-    };
-    /** A copy of `value` with one member, somewhere inside, added, removed or replaced. */
-    const edit = (value: JsonValue, depth: number): JsonValue => {
-      if (Array.isArray(value) && value.length > 0 && random(2) === 0) {
-        const at = random(value.length);
-        return value.map((item, i) => (i === at ? edit(item, depth + 1) : item));
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return randomValue(depth);
-      const key = keys[random(keys.length)]!;
-      const copy: JsonObject = Object.fromEntries(Object.entries(value));
-      if (Object.hasOwn(copy, key) && random(3) === 0) {
-        return Object.fromEntries(Object.entries(copy).filter(([k]) => k !== key));
-      }
-      return Object.fromEntries([...Object.entries(copy).filter(([k]) => k !== key), [key, Object.hasOwn(copy, key) ? edit(copy[key]!, depth + 1) : randomValue(depth + 1)]]);
-    };
-    let state: JsonValue = {};
-    for (let step = 0; step < 2000; step++) {
-      const next = edit(state, 0);
+    for (const [state, next] of randomEdits()) {
       checkedDiff(state, next);
       const parsed = JSON.parse(JSON.stringify(next));
       assert.deepEqual(checkedDiff(next, parsed), [], 'a state and its JSON round trip are equal');
-      state = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {};
     }
   });
 
@@ -152,4 +162,63 @@ describe('diff', () => {
       state = next;
     }
   });
+});
+
+describe('applyPatch', () => {
+  const parsed = (value: JsonValue): JsonValue => JSON.parse(JSON.stringify(value));
+  const deepFreeze = (value: JsonValue): JsonValue => {
+    if (typeof value === 'object' && value !== null) Object.values(value).forEach(deepFreeze);
+    return Object.freeze(value) as JsonValue;
+  };
+
+  it('applies the diff of random edits, in place or around frozen containers, with the exact size change', () => {
+    for (const [state, next] of randomEdits()) {
+      const patch = diff(state, next);
+      const expectedSize = byteLength(next) - byteLength(state);
+      const frozen = deepFreeze(parsed(state));
+      const copied = applyPatch(frozen, patch);
+      assert.deepEqual(copied.document, next);
+      assert.equal(copied.sizeChange, expectedSize);
+      assert.deepEqual(frozen, state, 'a frozen document is left as it was');
+
+      const owned = parsed(state);
+      const changed = applyPatch(owned, patch);
+      assert.deepEqual(changed.document, next);
+      assert.equal(changed.sizeChange, expectedSize);
+      changed.undo();
+      assert.deepEqual(owned, state, 'undo puts back what was changed in place');
+    }
+  });
+
+  it('changes a long list in place, copying only what is frozen on the way', () => {
+    const items = todos(10_000);
+    const state = Object.freeze({ items, count: 1 });
+    const { document } = applyPatch(state, [
+      { op: 'add', path: '/items/-', value: { id: 10_000, text: 'new', done: false } },
+      { op: 'remove', path: '/items/0' },
+      { op: 'replace', path: '/count', value: 2 },
+    ]);
+    const result = document as { items: unknown[]; count: number };
+    assert.notEqual(result, state, 'the frozen root is copied');
+    assert.equal(result.items, items, 'the list, not frozen, is changed in place');
+    assert.equal(result.items.length, 10_000);
+    assert.equal(result.count, 2);
+  });
+
+  const refused: Array<[string, JsonValue, RegExp]> = [
+    ['a missing member', [{ op: 'replace', path: '/missing', value: 1 }], /"missing" is not there/],
+    ['a path through a number', [{ op: 'add', path: '/count/x', value: 1 }], /does not lead to an object or array/],
+    ['an index past the end', [{ op: 'add', path: '/items/5', value: 1 }], /index out of range/],
+    ['an index written as a number would not be', [{ op: 'remove', path: '/items/01' }], /index out of range/],
+    ['a path that is not a pointer', [{ op: 'remove', path: 'items' }], /is not a JSON Pointer/],
+    ['removing the document', [{ op: 'remove', path: '' }], /cannot remove the whole document/],
+  ];
+  for (const [what, patch, message] of refused) {
+    it(`refuses ${what}, leaving the document as it was after earlier operations`, () => {
+      const state = { items: [1, 2], count: 0 };
+      const operations = [{ op: 'add', path: '/items/-', value: 3 }, ...(patch as object[])] as PatchOperation[];
+      assert.throws(() => applyPatch(state, operations), message);
+      assert.deepEqual(state, { items: [1, 2], count: 0 });
+    });
+  }
 });

@@ -6,7 +6,7 @@ import { encodedSize } from '../state/diff.js';
 import { newEpoch } from '../state/epoch.js';
 import { errorText } from '../error-text.js';
 import { reportHandlerFailure } from '../handler-failure.js';
-import { callHandler, eventResult, initialState, patchTo } from '../state/handler-result.js';
+import { callHandler, eventChange, initialState, type EventChange } from '../state/handler-result.js';
 import { nextVersion, patchPayload } from '../state/state-store.js';
 import { TaskQueue } from '../state/task-queue.js';
 import { FencedWriteError, type RedisStorage } from '../storage/redis-storage.js';
@@ -137,17 +137,13 @@ export class OwnedTopic {
       return;
     }
     const previous = this.state;
-    let next: State;
-    let events;
-    let patch: string;
-    let bytes: number;
+    let change: EventChange;
     try {
       const { handler, handlerTimeoutMs, maxStateBytes } = this.route;
       const result = await callHandler(handler, `the handler for "${name}"`, handlerTimeoutMs, () =>
         handler.handleEvent(name, request.payload, previous, { topic: this.topic, socket: request.socket }),
       );
-      ({ state: next, events } = eventResult(name, result));
-      ({ patch, bytes } = patchTo(previous, this.stateBytes, next, name, maxStateBytes));
+      change = eventChange(previous, this.stateBytes, name, result, maxStateBytes);
     } catch (error) {
       await this.answer(request, { kind: 'failed', event: name, reason: reportHandlerFailure(this.context.logger, this.topic, name, error) });
       return;
@@ -155,13 +151,18 @@ export class OwnedTopic {
     const { epoch } = this;
     const follows = this.version;
     const version = nextVersion(follows, this.route.maxVersion);
+    const { state, events, patch } = change;
     const update = encodeMessage(
       { kind: 'update', epoch, version, follows, from: request.from, req: request.req, ...(events.length > 0 ? { events } : {}) },
       patchPayload(patch, version),
     );
-    if (!(await this.store(request, { state: next, version, epoch, follows: { epoch, version: follows }, patch }, update))) return;
-    this.state = next;
-    this.stateBytes = bytes;
+    if (!(await this.store(request, { state, version, epoch, follows: { epoch, version: follows }, patch }, update))) {
+      change.revert();
+      return;
+    }
+    change.stored();
+    this.state = state;
+    this.stateBytes = change.bytes;
     this.version = version;
   }
 

@@ -1,9 +1,11 @@
 import { errorText } from '../error-text.js';
 import type { LiveStateHandler, ReplyEvent, State } from '../handler.js';
 import { ownTimeLimit, Reply, UserError } from '../handler.js';
+import { applyPatch, patchOperations, type AppliedPatch } from './apply-patch.js';
 import { deepFreeze } from './deep-freeze.js';
 import { measuredDiff } from './diff.js';
 import { isJsonObject } from './json.js';
+import { PatchReply } from './patch-reply.js';
 import { withTimeLimit } from './time-limit.js';
 
 const describe = (value: unknown): string =>
@@ -45,20 +47,72 @@ export function initialState(state: unknown, maxStateBytes: number): { state: St
   return { state: deepFreeze(state), json };
 }
 
+/** What an event changes, validated and encoded, ready to be stored and sent. */
+export interface EventChange {
+  /** The new state: frozen, or (from a {@link PatchReply}) the server's own copy changed in place. */
+  readonly state: State;
+  readonly events: readonly ReplyEvent[];
+  /** The patch from the previous state, as JSON text. */
+  readonly patch: string;
+  /** The size of the new state's JSON text. */
+  readonly bytes: number;
+  /** Called once the change is stored. */
+  stored(): void;
+  /** Puts the previous state back, when the change could not be stored. */
+  revert(): void;
+}
+
 /**
- * A handler's new state (frozen) and reply events; throws, naming the event, when the
- * result is invalid or a reply event's detail cannot be encoded, before anything changes.
+ * The change a handler's result makes to `previous` (of `previousBytes`): the new state, its
+ * reply events and the patch. Throws a {@link UserError}, naming the event and changing nothing,
+ * when the result is invalid, a reply event's detail or the state cannot be encoded, or the
+ * state would be over `maxStateBytes`.
  */
-export function eventResult(name: string, result: State | Reply): { state: State; events: readonly ReplyEvent[] } {
+export function eventChange(previous: State, previousBytes: number, name: string, result: State | Reply, maxStateBytes: number): EventChange {
+  if (result instanceof PatchReply) return patchedChange(previous, previousBytes, name, result, maxStateBytes);
   const { state, events } = result instanceof Reply ? result : { state: result, events: [] };
   if (!isJsonObject(state)) {
     throw new UserError(`handler for "${name}" returned ${describe(state)}, expected an object`);
   }
-  if (!Array.isArray(events)) throw new UserError(`the reply events of "${name}" are not an array`);
-  events.forEach(validateReplyEvent);
-  return { state: deepFreeze(state), events };
+  validateReplyEvents(name, events);
+  const next = deepFreeze(state);
+  return { state: next, events, ...patchTo(previous, previousBytes, next, name, maxStateBytes), stored() {}, revert() {} };
 }
 
+/** A {@link PatchReply} applied to the server's copy of the state; the guest is told when it is refused. */
+function patchedChange(previous: State, previousBytes: number, name: string, result: PatchReply, maxStateBytes: number): EventChange {
+  const what = `the patch the handler for "${name}" returned`;
+  let applied: AppliedPatch | undefined;
+  try {
+    validateReplyEvents(name, result.events);
+    let operations;
+    try {
+      operations = patchOperations(result.patch);
+      applied = applyPatch(previous, operations);
+    } catch (error) {
+      throw new UserError(`${what} does not apply: ${errorText(error)}`);
+    }
+    const state = applied.document;
+    if (!isJsonObject(state)) throw new UserError(`${what} turns the state into ${describe(state)}, expected an object`);
+    const bytes = previousBytes + applied.sizeChange;
+    checkStateSize(bytes, maxStateBytes, `the state ${what} leads to`);
+    const { undo } = applied;
+    const revert = () => {
+      undo();
+      result.settle(undefined);
+    };
+    return { state, events: result.events, patch: toJson(operations, what), bytes, stored: () => result.settle(state), revert };
+  } catch (error) {
+    applied?.undo();
+    result.settle(undefined);
+    throw error;
+  }
+}
+
+function validateReplyEvents(name: string, events: readonly ReplyEvent[]): void {
+  if (!Array.isArray(events)) throw new UserError(`the reply events of "${name}" are not an array`);
+  events.forEach(validateReplyEvent);
+}
 function validateReplyEvent(event: ReplyEvent): void {
   if (!isJsonObject(event) || typeof event.name !== 'string' || event.name === '') {
     throw new UserError('a reply event must be an object with a non-empty string "name"');
@@ -70,7 +124,7 @@ function validateReplyEvent(event: ReplyEvent): void {
  * The patch from a state of `previousBytes` to `next`, as JSON text, and the new state's size;
  * throws a {@link UserError}, naming the event, when `next` is over `maxStateBytes` or cannot be encoded.
  */
-export function patchTo(previous: State, previousBytes: number, next: State, name: string, maxStateBytes: number): { patch: string; bytes: number } {
+function patchTo(previous: State, previousBytes: number, next: State, name: string, maxStateBytes: number): { patch: string; bytes: number } {
   const what = `the state the handler for "${name}" returned`;
   let measured;
   try {

@@ -6,7 +6,7 @@ import type { Position, Storage, Update } from '../storage/storage.js';
 import type { Payload } from '../transport/serializer.js';
 import { deepFreeze } from './deep-freeze.js';
 import { newEpoch } from './epoch.js';
-import { callHandler, eventResult, initialState, patchTo } from './handler-result.js';
+import { callHandler, eventChange, initialState } from './handler-result.js';
 import { TaskQueue } from './task-queue.js';
 
 /** A joined channel, as the store sees it: somewhere to push frames. */
@@ -169,7 +169,7 @@ export class StateStore {
         throw new StorageError(`the state could not be loaded: ${errorText(error)}`);
       });
       if (stored) {
-        this.applyEncoded(stored.state, stored.version, stored.epoch, JSON.stringify(stored.state));
+        this.applyEncoded(deepFreeze(stored.state), stored.version, stored.epoch, JSON.stringify(stored.state));
         return true;
       }
       const created = await callHandler(this.handler, 'init', this.handlerTimeoutMs, () => this.handler.init(this.topic, params, member.socket));
@@ -205,16 +205,21 @@ export class StateStore {
    * throws, changing nothing, when the result is invalid or cannot be stored.
    */
   private async commit(sender: Member, name: string, result: State | Reply): Promise<number> {
-    const { state: next, events } = eventResult(name, result);
-    const { patch, bytes } = patchTo(this.state!, this.stateBytes, next, name, this.maxStateBytes);
+    const change = eventChange(this.state!, this.stateBytes, name, result, this.maxStateBytes);
     const version = nextVersion(this.version, this.maxVersion);
     const follows = { epoch: this.epoch, version: this.version };
-    await this.store({ state: next, version, epoch: this.epoch, follows, patch });
-    this.apply(next, version, this.epoch, bytes);
-    if (this.members.has(sender)) {
-      for (const event of events) sender.push(event.name, event.detail ?? {});
+    try {
+      await this.store({ state: change.state, version, epoch: this.epoch, follows, patch: change.patch });
+    } catch (error) {
+      change.revert();
+      throw error;
     }
-    const payloadJson = patchPayload(patch, version);
+    change.stored();
+    this.apply(change.state, version, this.epoch, change.bytes);
+    if (this.members.has(sender)) {
+      for (const event of change.events) sender.push(event.name, event.detail ?? {});
+    }
+    const payloadJson = patchPayload(change.patch, version);
     for (const member of this.members) member.pushEncoded('state:patch', payloadJson);
     return version;
   }
@@ -227,8 +232,9 @@ export class StateStore {
     }
   }
 
+  /** Makes `state` the current one: frozen by whoever made it, or the server's own copy that patches change in place. */
   private apply(state: State, version: number, epoch: string, bytes: number): void {
-    this.state = deepFreeze(state);
+    this.state = state;
     this.version = version;
     this.epoch = epoch;
     this.stateBytes = bytes;

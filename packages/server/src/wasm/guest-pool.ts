@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
+import { EntryMark } from './entry-mark.js';
 import type {
   CompiledModule,
   ComponentModule,
@@ -53,12 +54,27 @@ export interface CallOptions {
    * memory, globals or Extism vars.
    */
   caller: string;
+  /**
+   * Set for a call to a resident module: the worker keeps the caller's state in an instance
+   * of its own, and the call carries the state's text only when that worker does not hold it.
+   */
+  resident?: { stateText(): string };
+}
+
+export interface GuestPoolOptions {
+  /**
+   * The memory a worker's resident instances may hold together; past it, the states used
+   * least recently are dropped (and loaded again by their next call). Default 256 MiB.
+   */
+  residentMiB?: number;
 }
 
 interface PendingCall extends CallOptions {
   moduleId: number;
   name: string;
   input: GuestInput;
+  /** How many times a free worker passed it by because another worker holds its state. */
+  passes: number;
   resolve(output: string | null): void;
   reject(error: GuestCallError): void;
 }
@@ -71,9 +87,21 @@ interface Lane {
 
 interface PoolWorker {
   worker: Worker;
+  entryMark: EntryMark;
   loaded: Set<number>;
   current?: { callId: number; call: PendingCall; timer: NodeJS.Timeout };
+  /** The states its resident instances hold, by {@link residentKey}, with their memory, least recently used first. */
+  residents: Map<string, number>;
+  residentBytes: number;
 }
+
+const residentKey = (moduleId: number, caller: string) => `${moduleId} ${caller}`;
+
+/**
+ * A call whose state another worker holds waits for that worker, rather than loading its
+ * state on a free one, until free workers have passed it by this many times.
+ */
+const MAX_PASSES = 4;
 
 const WORKER_URL = new URL('./plugin-worker.js', import.meta.url);
 
@@ -112,7 +140,15 @@ export class GuestPool {
     return GuestPool.sharedPool;
   }
 
-  constructor(readonly size: number = Math.max(2, availableParallelism())) {}
+  private readonly residentBytes: number;
+
+  /** `size`: the worker threads, by default the machine's parallelism (at least 2). */
+  constructor(
+    readonly size: number = Math.max(2, availableParallelism()),
+    { residentMiB = 256 }: GuestPoolOptions = {},
+  ) {
+    this.residentBytes = residentMiB * 1024 * 1024;
+  }
 
   /**
    * Makes an Extism plugin's compiled module callable; returns its id for {@link call}.
@@ -147,10 +183,19 @@ export class GuestPool {
     }
     loaded.pending++;
     return new Promise<string | null>((resolve, reject) => {
-      lane.waiting.push({ ...options, moduleId, name, input, resolve, reject });
+      lane.waiting.push({ ...options, moduleId, name, input, passes: 0, resolve, reject });
       if (!lane.running && lane.waiting.length === 1) this.turns.push(options.topic);
       this.dispatch();
     });
+  }
+
+  /**
+   * Drops a caller's state from the worker that holds it: the host's copy moved on without
+   * it (a change the guest made was refused), so its next call loads the state again.
+   */
+  forget(moduleId: number, caller: string): void {
+    const key = residentKey(moduleId, caller);
+    for (const entry of this.workers) this.evict(entry, key, moduleId, caller);
   }
 
   /** Fails queued and running calls, clears their timers and ends the workers. */
@@ -188,12 +233,31 @@ export class GuestPool {
 
   private dispatch(): void {
     while (this.turns.length > 0) {
-      const idle = this.workers.find((candidate) => !candidate.current) ?? this.spawn();
-      if (!idle) return;
-      const lane = this.lanes.get(this.turns.shift()!)!;
+      const choice = this.choose();
+      if (!choice) return;
+      const [topic] = this.turns.splice(choice.turn, 1);
+      const lane = this.lanes.get(topic!)!;
       lane.running = true;
-      this.start(idle, lane.waiting.shift()!);
+      this.start(choice.entry, lane.waiting.shift()!);
     }
+  }
+
+  /**
+   * The next call to start and its worker: the first in turn order whose state is held by a
+   * free worker, or held by no one (any free worker), or that free workers have passed by
+   * {@link MAX_PASSES} times while its worker was busy (it then loads its state elsewhere).
+   */
+  private choose(): { entry: PoolWorker; turn: number } | undefined {
+    const free = this.workers.find((candidate) => !candidate.current) ?? this.spawn();
+    if (!free) return undefined;
+    for (let turn = 0; turn < this.turns.length; turn++) {
+      const call = this.lanes.get(this.turns[turn]!)!.waiting[0]!;
+      const holder = call.resident && this.workers.find((entry) => entry.residents.has(residentKey(call.moduleId, call.caller)));
+      if (!holder) return { entry: free, turn };
+      if (!holder.current) return { entry: holder, turn };
+      if (++call.passes > MAX_PASSES) return { entry: free, turn };
+    }
+    return undefined;
   }
 
   /** Its topic's running call is over: the topic's next call waits for its turn behind the other topics'. */
@@ -207,9 +271,10 @@ export class GuestPool {
 
   private spawn(): PoolWorker | undefined {
     if (this.workers.length >= this.size) return undefined;
-    const worker = new Worker(WORKER_URL, { execArgv: ['--disable-warning=ExperimentalWarning'] });
+    const entryMark = new EntryMark();
+    const worker = new Worker(WORKER_URL, { execArgv: ['--disable-warning=ExperimentalWarning'], workerData: { entryMark: entryMark.buffer } });
     worker.unref();
-    const entry: PoolWorker = { worker, loaded: new Set() };
+    const entry: PoolWorker = { worker, entryMark, loaded: new Set(), residents: new Map(), residentBytes: 0 };
     worker.on('message', (message: FromWorker) => this.receive(entry, message));
     worker.on('error', (error) => this.replace(entry, new GuestCallError('trap', `the guest worker failed: ${error.message}`)));
     worker.on('exit', () => this.replace(entry, new GuestCallError('trap', 'the guest worker exited')));
@@ -224,12 +289,12 @@ export class GuestPool {
       entry.loaded.add(call.moduleId);
     }
     const callId = this.nextCallId++;
-    const timer = setTimeout(() => {
-      this.replace(entry, new GuestCallError('timeout', `the guest did not start within ${STARTUP_LIMIT_MS} ms (a worker and an instance) and was stopped`));
-    }, STARTUP_LIMIT_MS);
+    const timer = setTimeout(() => this.checkTime(entry, callId, performance.now()), call.timeoutMs);
     entry.current = { callId, call, timer };
     entry.worker.ref();
-    this.post(entry, { type: 'call', callId, moduleId: call.moduleId, name: call.name, input: call.input, caller: call.caller });
+    const { moduleId, name, input, caller } = call;
+    const resident = call.resident && (entry.residents.has(residentKey(moduleId, caller)) ? {} : { load: call.resident.stateText() });
+    this.post(entry, { type: 'call', callId, moduleId, name, input, caller, ...(resident ? { resident } : {}) });
   }
 
   private receive(entry: PoolWorker, message: FromWorker): void {
@@ -239,19 +304,34 @@ export class GuestPool {
     }
     const current = entry.current;
     if (!current || current.callId !== message.callId) return;
-    if (message.type === 'started') {
-      clearTimeout(current.timer);
-      const { timeoutMs } = current.call;
-      current.timer = setTimeout(() => {
-        this.replace(entry, new GuestCallError('timeout', `the handler did not finish within ${timeoutMs} ms and was stopped`));
-      }, timeoutMs);
-      return;
-    }
     this.finish(entry);
+    if (current.call.resident) this.holds(entry, current.call, message.type === 'done' ? message.residentBytes : undefined);
     if (message.type === 'done') current.call.resolve(message.output);
     else current.call.reject(new GuestCallError(message.kind, message.message));
     this.settle(current.call);
     this.dispatch();
+  }
+
+  /**
+   * Stops a call that has run in the guest for its time limit, or that has not entered the
+   * guest within {@link STARTUP_LIMIT_MS} of being sent; otherwise looks again when the
+   * earlier of the two could next be reached.
+   */
+  private checkTime(entry: PoolWorker, callId: number, sentAt: number): void {
+    const current = entry.current;
+    if (current?.callId !== callId) return;
+    const { timeoutMs } = current.call;
+    const elapsed = entry.entryMark.elapsed(callId);
+    const waited = performance.now() - sentAt;
+    if (elapsed === undefined && waited >= STARTUP_LIMIT_MS) {
+      const message = `the guest did not start within ${STARTUP_LIMIT_MS} ms (a worker and an instance) and was stopped`;
+      this.replace(entry, new GuestCallError('timeout', message));
+    } else if (elapsed !== undefined && elapsed >= timeoutMs) {
+      this.replace(entry, new GuestCallError('timeout', `the handler did not finish within ${timeoutMs} ms and was stopped`));
+    } else {
+      const next = elapsed === undefined ? Math.min(timeoutMs, STARTUP_LIMIT_MS - waited) : timeoutMs - elapsed;
+      current.timer = setTimeout(() => this.checkTime(entry, callId, sentAt), Math.max(1, next));
+    }
   }
 
   /** Ends a worker (a runaway call, or a crash), fails its call, and lets a fresh worker take over. */
@@ -267,6 +347,38 @@ export class GuestPool {
       this.settle(current.call);
     }
     if (!this.closed) this.dispatch();
+  }
+
+  /**
+   * Records where a resident call left its state: in `entry`'s instance of `bytes`, or
+   * nowhere (the call failed, or the instance was recycled). Other workers' copies are stale
+   * and dropped, and `entry` drops its least recently used states past the memory budget.
+   */
+  private holds(entry: PoolWorker, call: PendingCall, bytes: number | undefined): void {
+    const { moduleId, caller } = call;
+    const key = residentKey(moduleId, caller);
+    this.untrack(entry, key);
+    if (bytes === undefined) return;
+    for (const other of this.workers) if (other !== entry) this.evict(other, key, moduleId, caller);
+    entry.residents.set(key, bytes);
+    entry.residentBytes += bytes;
+    for (const [oldest] of entry.residents) {
+      if (entry.residentBytes <= this.residentBytes || oldest === key) break;
+      const [oldModule, ...oldCaller] = oldest.split(' ');
+      this.evict(entry, oldest, Number(oldModule), oldCaller.join(' '));
+    }
+  }
+
+  private evict(entry: PoolWorker, key: string, moduleId: number, caller: string): void {
+    if (this.untrack(entry, key)) this.post(entry, { type: 'evict', moduleId, callers: [caller] });
+  }
+
+  private untrack(entry: PoolWorker, key: string): boolean {
+    const bytes = entry.residents.get(key);
+    if (bytes === undefined) return false;
+    entry.residents.delete(key);
+    entry.residentBytes -= bytes;
+    return true;
   }
 
   private finish(entry: PoolWorker): void {
@@ -285,6 +397,7 @@ export class GuestPool {
     this.modules.delete(moduleId);
     for (const entry of this.workers) {
       if (entry.loaded.delete(moduleId)) this.post(entry, { type: 'unload', moduleId });
+      for (const key of entry.residents.keys()) if (key.startsWith(`${moduleId} `)) this.untrack(entry, key);
     }
   }
 

@@ -19,6 +19,11 @@ export class StateTexts {
     if (text !== undefined) this.texts.set(state, text);
   }
 
+  /** Forgets the text of a state that is about to be changed in place. */
+  forget(state: object): void {
+    this.texts.delete(state);
+  }
+
   /** The state's JSON text: as its guest wrote it when known, else encoded now. */
   textOf(state: object): string {
     return this.texts.get(state) ?? JSON.stringify(state);

@@ -3,15 +3,17 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ownTimeLimit, Reply, UnknownEventError, UserError, type EventContext, type LiveStateHandler, type ReplyEvent, type State } from '../handler.js';
 import { consoleLogger, type Logger } from '../logger.js';
+import { isJsonObject, memberOf, type JsonObject } from '../state/json.js';
+import { PatchReply } from '../state/patch-reply.js';
 import type { Payload } from '../transport/serializer.js';
 import { COMPONENT_EVENTS_CALL } from './component-instance.js';
 import { handlerFile, isComponent, loadComponent } from './component-loader.js';
-import { GuestCallError, GuestPool } from './guest-pool.js';
+import { GuestCallError, GuestPool, type CallOptions } from './guest-pool.js';
 import { rewriteModule, UnexposableGlobalError } from './module-rewriter.js';
 import { StateLineage } from './state-lineage.js';
 import { WASI_MODULES, WASI_NAMESPACE } from './sandbox-wasi.js';
 import { envelopeStateText, StateTexts } from './state-texts.js';
-import type { GuestInput, LogLevel, PluginSettings } from './worker-protocol.js';
+import { LOAD_EXPORT, type GuestInput, type LogLevel, type PluginSettings } from './worker-protocol.js';
 
 export interface WasmHandlerOptions {
   /** A call that runs longer is stopped and the event fails. Default 1,000 ms. */
@@ -68,7 +70,10 @@ interface CompiledModule {
   warnedStrayEnvelope?: boolean;
   /** A component takes an event's payload and state as two JSON texts, not one `[payload, state]`. */
   component: boolean;
+  /** The module keeps each state in an instance of its own and returns patches: it exports `livestate_resident`. */
+  resident: boolean;
 }
+
 
 /**
  * The limit for the call that lists a component's events when it is loaded. That call
@@ -147,8 +152,11 @@ export class WasmHandler implements LiveStateHandler {
     if (!exports.some((entry) => entry.kind === 'memory' && entry.name === 'memory')) {
       throw new Error(`${this.path} exports no memory named "memory": it is not an Extism plugin`);
     }
-    const hasInit = exports.some((entry) => entry.kind === 'function' && entry.name === 'init');
+    const exported = (name: string) => exports.some((entry) => entry.kind === 'function' && entry.name === name);
+    const hasInit = exported('init');
     if (!hasInit) logger.warn('exports no "init" function: every join will get an error instead of a state');
+    const resident = exported('livestate_resident');
+    if (resident && !exported(LOAD_EXPORT)) throw new Error(`${this.path} exports livestate_resident but no ${LOAD_EXPORT} function to load a state with`);
     return {
       moduleId: this.pool.load(module, this.settings(restorable), logger, rewritten),
       events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
@@ -156,6 +164,7 @@ export class WasmHandler implements LiveStateHandler {
       envelope: exports.some((entry) => entry.name === 'livestate_envelope'),
       logger,
       component: false,
+      resident,
     };
   }
 
@@ -164,7 +173,7 @@ export class WasmHandler implements LiveStateHandler {
     const logger = this.guestLogger();
     const { component, restorable } = await loadComponent(this.path, bytes, (core) => this.rewrite(core, logger));
     const moduleId = this.pool.loadComponent(component, this.settings(restorable), logger);
-    const compiled = { moduleId, events: new Set<string>(), hasInit: true, envelope: true, logger, component: true };
+    const compiled = { moduleId, events: new Set<string>(), hasInit: true, envelope: true, logger, component: true, resident: false };
     try {
       const output = await this.call(compiled, COMPONENT_EVENTS_CALL, '', this.path, this.lineage.start(), COMPONENT_LOAD_TIMEOUT_MS);
       const events: unknown = this.parse(output, COMPONENT_EVENTS_CALL);
@@ -244,6 +253,7 @@ export class WasmHandler implements LiveStateHandler {
     const compiled = this.current();
     if (!compiled.events.has(name)) throw new UnknownEventError(name);
     const payloadText = JSON.stringify(payload) ?? 'null';
+    if (compiled.resident) return this.residentEvent(compiled, name, payloadText, state, context.topic);
     const stateText = this.stateTexts.textOf(state);
     const input: GuestInput = compiled.component ? [payloadText, stateText] : `[${payloadText},${stateText}]`;
     const line = this.lineage.of(state);
@@ -265,6 +275,35 @@ export class WasmHandler implements LiveStateHandler {
     }
     this.stateTexts.remember(output, text!);
     return output as State;
+  }
+
+  /**
+   * An event for a resident module: only the payload goes in, a patch comes out, which the
+   * server applies to its copy of the state in place. The state's text is sent only when
+   * the worker does not hold the state (its first event, or after a failure, a reload, an
+   * eviction); a patch the server refuses makes the worker drop what the guest changed.
+   */
+  private async residentEvent(compiled: CompiledModule, name: string, payloadText: string, state: State, topic: string): Promise<PatchReply> {
+    const line = this.lineage.of(state);
+    this.stateTexts.forget(state);
+    const text = await this.call(compiled, name, payloadText, topic, line, this.timeoutMs, { stateText: () => JSON.stringify(state) });
+    const settle = (next: State | undefined) => {
+      if (next) this.lineage.extend(line, next);
+      else this.pool.forget(compiled.moduleId, line);
+    };
+    try {
+      const output = this.parse(text, name);
+      const patch = isJsonObject(output) ? memberOf(output, 'patch') : undefined;
+      if (patch === undefined) {
+        throw new UserError(`the handler for "${name}" exports livestate_resident but returned no {"patch": [...], "events": [...]}`);
+      }
+      const events = memberOf(output as JsonObject, 'events') ?? [];
+      if (!Array.isArray(events)) throw new UserError(`the handler for "${name}" returned "events" that is not an array`);
+      return new PatchReply(state, events as unknown as ReplyEvent[], patch, settle);
+    } catch (error) {
+      settle(undefined);
+      throw error;
+    }
   }
 
   private async reload(): Promise<void> {
@@ -289,9 +328,11 @@ export class WasmHandler implements LiveStateHandler {
     topic: string,
     caller: string,
     timeoutMs = this.timeoutMs,
+    resident?: CallOptions['resident'],
   ): Promise<string | null> {
     try {
-      return await this.pool.call(compiled.moduleId, name, input, { topic, caller, timeoutMs, maxWaiting: this.maxWaiting });
+      const options: CallOptions = { topic, caller, timeoutMs, maxWaiting: this.maxWaiting, ...(resident ? { resident } : {}) };
+      return await this.pool.call(compiled.moduleId, name, input, options);
     } catch (error) {
       if (!(error instanceof GuestCallError)) throw error;
       // A domain error reported with error_set is the handler's message to the user, verbatim.

@@ -1,5 +1,8 @@
 /** Messages between the guest pool (main thread) and a plugin worker. */
 
+/** The export a resident module loads a state with. */
+export const LOAD_EXPORT = 'livestate_load';
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface PluginSettings {
@@ -49,7 +52,18 @@ export type GuestInput = string | readonly string[];
 export type ToWorker =
   | { type: 'load'; moduleId: number; guest: GuestModule; settings: PluginSettings }
   | { type: 'unload'; moduleId: number }
-  | { type: 'call'; callId: number; moduleId: number; name: string; input: GuestInput; caller: string };
+  | { type: 'call'; callId: number; moduleId: number; name: string; input: GuestInput; caller: string; resident?: ResidentCall }
+  /** Drops the states these callers' resident instances hold. */
+  | { type: 'evict'; moduleId: number; callers: string[] };
+
+/**
+ * A call to a resident module (one that exports `livestate_resident`), which keeps the
+ * caller's state in an instance of its own between calls.
+ */
+export interface ResidentCall {
+  /** The state's JSON text, for `livestate_load` before the event: set when the worker does not hold the state. */
+  load?: string;
+}
 
 /**
  * - `guest-error`: the guest reported an error on purpose (Extism's `error_set`, a component's `err`); the instance is fine.
@@ -60,7 +74,7 @@ export type ToWorker =
 export type FailureKind = 'guest-error' | 'trap' | 'exit' | 'too-large';
 
 export type FromWorker =
-  | { type: 'started'; callId: number }
-  | { type: 'done'; callId: number; output: string | null }
+  /** `residentBytes`: the memory of the resident instance that now holds the caller's state, if one does. */
+  | { type: 'done'; callId: number; output: string | null; residentBytes?: number }
   | { type: 'failed'; callId: number; kind: FailureKind; message: string }
   | { type: 'log'; moduleId: number; level: LogLevel; message: string };

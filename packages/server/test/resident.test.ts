@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GuestPool, LiveStateServer, SqliteStorage, wasmHandler } from '@livestate/server';
+import { joinTopic, quietLogger, startServer } from './support/clients.js';
+import { guestPath } from './support/guests.js';
+import { WasmTestServer } from './support/wasm-test-server.js';
+
+/**
+ * A topic's client: `send` pushes an event and resolves with its patch, or the error it got;
+ * `added` collects the details of the `added` reply events on the way.
+ */
+async function counterClient(join: Promise<Awaited<ReturnType<typeof joinTopic>>>) {
+  const joined = await join;
+  const added: unknown[] = [];
+  const send = async (event: string, payload: object = {}) => {
+    joined.push(event, payload);
+    const [, , , name, body] = await joined.client.next((frame) => {
+      if (frame[3] === 'added') added.push(frame[4]);
+      return frame[3] === 'state:patch' || frame[3] === 'error';
+    });
+    return name === 'error' ? { error: body.message as string } : { patch: body.patch, version: body.version as number };
+  };
+  return { ...joined, send, added };
+}
+
+describe('resident WebAssembly handlers', () => {
+  const wasm = new WasmTestServer(async (load) => [
+    { topic: 'counter:*', handler: await load(guestPath('resident-raw')), scope: 'topic' },
+    { topic: 'small:*', handler: await load(guestPath('resident-raw')), scope: 'topic', maxStateBytes: 1024 },
+  ]);
+  const counter = (params: object = {}) => counterClient(wasm.joined('counter', params));
+
+  it('sends the payload alone and applies the patch the guest returns; the guest keeps its state between events', async () => {
+    const { initial, send, refresh, added } = await counter({ start: 5 });
+    assert.deepEqual(initial.state, { count: 5, calls: 0 });
+    assert.deepEqual(await send('add', { by: 2 }), {
+      patch: [
+        { op: 'replace', path: '/count', value: 7 },
+        { op: 'replace', path: '/calls', value: 1 },
+      ],
+      version: 1,
+    });
+    for (const by of [3, 4]) await send('add', { by });
+    // calls counts the events since the guest loaded the state: 3, so it was loaded once.
+    assert.deepEqual((await refresh()).state, { count: 14, calls: 3 });
+    assert.deepEqual(added, [{ count: 7 }, { count: 10 }, { count: 14 }]);
+  });
+
+  it("keeps each topic's state in an instance of its own", async () => {
+    const a = await counter({ start: 100 });
+    const b = await counter({ start: 200 });
+    for (let i = 0; i < 3; i++) {
+      await a.send('add', { by: 1 });
+      await b.send('add', { by: 10 });
+    }
+    assert.deepEqual((await a.refresh()).state, { count: 103, calls: 3 });
+    assert.deepEqual((await b.refresh()).state, { count: 230, calls: 3 });
+  });
+
+  const failures: Array<[string, RegExp, string?]> = [
+    ['refuse', /^refused after changing the counter$/],
+    ['crash', /^the handler for "crash" failed: unreachable/],
+    ['badPatch', /^the patch the handler for "badPatch" returned does not apply: patch path \/missing\/count: "missing" is not there$/],
+    ['noPatch', /^the handler for "noPatch" exports livestate_resident but returned no \{"patch"/],
+    ['grow', /^the state the patch the handler for "grow" returned leads to is \d+ bytes of JSON, over the limit of 1024 bytes/, 'small'],
+  ];
+  for (const [event, message, prefix = 'counter'] of failures) {
+    it(`${event}: the client gets a precise error, the state stays, and the guest is loaded again from the server's copy`, async () => {
+      const { send, refresh } = await counterClient(wasm.joined(prefix, { start: 1 }));
+      await send('add', { by: 1 });
+      const failed = await send(event);
+      assert.match(failed.error ?? '', message);
+      assert.deepEqual((await refresh()).state, { count: 2, calls: 1 });
+      // The guest's own +1000 is gone: its state came back from the server, and its event count restarted.
+      assert.deepEqual((await send('add', { by: 1 })).patch, [
+        { op: 'replace', path: '/count', value: 3 },
+        { op: 'replace', path: '/calls', value: 1 },
+      ]);
+    });
+  }
+
+  it('takes __proto__ in a patch as an own key, for joiners too', async () => {
+    const { send } = await counter();
+    const topic = `counter:proto`;
+    const first = await counterClient(joinTopic(wasm.server.url, topic));
+    await first.send('proto');
+    const late = await joinTopic(wasm.server.url, topic);
+    assert.equal(Object.hasOwn(late.initial.state, '__proto__'), true);
+    assert.deepEqual(JSON.parse(JSON.stringify(late.initial.state)).__proto__, { polluted: true });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    late.client.close();
+    first.client.close();
+    assert.ok((await send('add', { by: 1 })).patch);
+  });
+
+  it('loads the state again after the module is reloaded', async () => {
+    const { send, refresh } = await counter({ start: 1 });
+    await send('add', { by: 1 });
+    await send('add', { by: 1 });
+    await wasm.handlers[0]!.load();
+    await send('add', { by: 1 });
+    assert.deepEqual((await refresh()).state, { count: 4, calls: 1 });
+  });
+});
+
+describe('resident states and their workers', () => {
+  let pool: GuestPool;
+  let server: LiveStateServer;
+  after(async () => {
+    await server?.close();
+    await pool?.close();
+  });
+
+  it('drops the least recently used states past the memory budget, and loads them again when needed', async () => {
+    pool = new GuestPool(1, { residentMiB: 0 });
+    const handler = await wasmHandler(guestPath('resident-raw'), { pool, watch: false, logger: quietLogger });
+    server = await startServer({ logger: quietLogger, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
+    const a = await counterClient(joinTopic(server.url, 'counter:a'));
+    const b = await counterClient(joinTopic(server.url, 'counter:b'));
+    await a.send('add', { by: 1 });
+    await a.send('add', { by: 1 });
+    await b.send('add', { by: 5 });
+    // A budget of 0 keeps only the state just used: a's was dropped for b's, and loaded again.
+    assert.deepEqual((await a.send('add', { by: 1 })).patch, [
+      { op: 'replace', path: '/count', value: 3 },
+      { op: 'replace', path: '/calls', value: 1 },
+    ]);
+    a.client.close();
+    b.client.close();
+    handler.close();
+  });
+});
+
+describe('resident states across a restart', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'livestate-resident-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it("loads a stored state into the guest on the first event after the server restarts", async () => {
+    const module = join(dir, 'counter.wasm');
+    await copyFile(guestPath('resident-raw'), module);
+    const start = async () => {
+      const handler = await wasmHandler(module, { watch: false, logger: quietLogger });
+      const storage = new SqliteStorage(join(dir, 'state.db'));
+      const server = await startServer({ logger: quietLogger, storage, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
+      return { server, handler, storage };
+    };
+    const first = await start();
+    const before = await counterClient(joinTopic(first.server.url, 'counter:kept', { start: 10 }));
+    for (let i = 0; i < 3; i++) await before.send('add', { by: 1 });
+    before.client.close();
+    await first.server.close();
+    first.handler.close();
+
+    const second = await start();
+    const afterRestart = await counterClient(joinTopic(second.server.url, 'counter:kept'));
+    assert.deepEqual(afterRestart.initial.state, { count: 13, calls: 3 });
+    assert.deepEqual(await afterRestart.send('add', { by: 1 }), {
+      patch: [
+        { op: 'replace', path: '/count', value: 14 },
+        { op: 'replace', path: '/calls', value: 1 },
+      ],
+      version: 4,
+    });
+    afterRestart.client.close();
+    await second.server.close();
+    second.handler.close();
+  });
+});
