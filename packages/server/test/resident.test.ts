@@ -28,6 +28,8 @@ async function counterClient(join: Promise<Awaited<ReturnType<typeof joinTopic>>
 
 describe('resident WebAssembly handlers', () => {
   const wasm = new WasmTestServer(async (load) => [
+    { topic: 'todo:*', handler: await load(guestPath('todo')), scope: 'topic' },
+    { topic: 'resident-todo:*', handler: await load(guestPath('resident')), scope: 'topic' },
     { topic: 'counter:*', handler: await load(guestPath('resident-raw')), scope: 'topic' },
     { topic: 'small:*', handler: await load(guestPath('resident-raw')), scope: 'topic', maxStateBytes: 1024 },
   ]);
@@ -47,6 +49,39 @@ describe('resident WebAssembly handlers', () => {
     // calls counts the events since the guest loaded the state: 3, so it was loaded once.
     assert.deepEqual((await refresh()).state, { count: 14, calls: 3 });
     assert.deepEqual(added, [{ count: 7 }, { count: 10 }, { count: 14 }]);
+  });
+
+  it('runs the todo handler written with the toolkit to the same states as the classic one, for joiners too', async () => {
+    const [classic, resident] = await Promise.all([wasm.joined('todo', { owner: 'ann' }), wasm.joined('resident-todo', { owner: 'ann' })]);
+    assert.deepEqual(resident.initial.state, classic.initial.state);
+    const script: Array<[string, object]> = [
+      ['addTodo', { todo: 'one' }],
+      ['addTodo', { todo: 'two' }],
+      ['addTodo', { todo: 'three' }],
+      ['toggleTodo', { id: 1 }],
+      ['toggleTodo', { id: 3 }],
+      ['removeTodo', { id: 2 }],
+      ['addTodo', { todo: 'four' }],
+      ['addTodo', { todo: '   ' }],
+      ['toggleTodo', { id: 4 }],
+    ];
+    for (const [event, payload] of script) {
+      const outcomes = [];
+      for (const { push, client } of [classic, resident]) {
+        push(event, payload);
+        const [, , , name, body] = await client.next((frame) => frame[3] === 'state:patch' || frame[3] === 'error');
+        outcomes.push(name === 'error' ? body.message : 'patched');
+      }
+      assert.equal(outcomes[1], outcomes[0], `${event} ${JSON.stringify(payload)}`);
+      assert.deepEqual((await resident.refresh()).state, (await classic.refresh()).state, `after ${event} ${JSON.stringify(payload)}`);
+    }
+    for (const [event, payload] of [['addTodo', { todo: 'five' }], ['clearCompleted', {}]] as const) {
+      resident.push(event, payload);
+      await resident.client.nextEvent('state:patch');
+    }
+    const late = await joinTopic(wasm.server.url, resident.topic);
+    assert.deepEqual(late.initial.state, { owner: 'ann', todos: [{ id: 5, text: 'five', done: false }], nextId: 6 });
+    late.client.close();
   });
 
   it("keeps each topic's state in an instance of its own", async () => {
@@ -100,7 +135,7 @@ describe('resident WebAssembly handlers', () => {
     const { send, refresh } = await counter({ start: 1 });
     await send('add', { by: 1 });
     await send('add', { by: 1 });
-    await wasm.handlers[0]!.load();
+    await wasm.handlers.find((handler) => handler.path.endsWith('resident-raw.wasm'))!.load();
     await send('add', { by: 1 });
     assert.deepEqual((await refresh()).state, { count: 4, calls: 1 });
   });
