@@ -12,7 +12,7 @@ import { RedisServer } from './support/redis-server.js';
 import { todoHandler } from './support/todo-handler.js';
 import { waitUntil } from './support/wait-until.js';
 
-const CHANNEL = `todo:*=${guestPath('todo')},scope=topic`;
+const CHANNELS = [`todo:*=${guestPath('todo')},scope=topic`, `resident:*=${guestPath('resident')},scope=topic`];
 const LEASE = ['--lease', '1'];
 
 const ownsTopic = (topic: string) => new RegExp(`owns topic "${topic}"`);
@@ -44,7 +44,7 @@ describe('a cluster of livestate processes on one Redis', () => {
   async function cluster(count: number, redisOptions = {}, lease = LEASE): Promise<{ redis: RedisServer; nodes: LiveStateNode[] }> {
     const redis = await RedisServer.start(redisOptions);
     cleanup.push(() => redis.close());
-    const nodes = await startNodes(count, redis.url, [CHANNEL], lease);
+    const nodes = await startNodes(count, redis.url, CHANNELS, lease);
     cleanup.push(async () => {
       for (const node of nodes) {
         node.kill('SIGCONT');
@@ -75,39 +75,42 @@ describe('a cluster of livestate processes on one Redis', () => {
     assert.equal(members[0]!.texts().length, members.length * perMember, 'nothing lost');
   });
 
-  it('moves a topic whose owner is killed to another node; acknowledged events survive and its clients resume with patches', async () => {
-    const { nodes } = await cluster(3);
-    const topic = 'todo:failover';
-    const members = await Promise.all(nodes.flatMap((node, n) => [0, 1].map((m) => ClusterMember.join(node.url, `n${n}m${m}`, topic))));
-    const owner = ownerOf(nodes, topic);
-    const survivors = nodes.filter((node) => node !== owner);
-    const orphans = members.filter((member) => member.client.ws.url.startsWith(owner.url));
-    members.forEach((member) => member.startLoad());
-    await Promise.all(members.map((member) => member.until((m) => m.acked.size >= 5)));
+  for (const prefix of ['todo', 'resident']) {
+    it(`moves a topic whose owner is killed to another node; acknowledged events survive and its clients resume with patches (${prefix}.wasm)`, async () => {
+      const { nodes } = await cluster(3);
+      const topic = `${prefix}:failover`;
+      const members = await Promise.all(nodes.flatMap((node, n) => [0, 1].map((m) => ClusterMember.join(node.url, `n${n}m${m}`, topic))));
+      const owner = ownerOf(nodes, topic);
+      const survivors = nodes.filter((node) => node !== owner);
+      const orphans = members.filter((member) => member.client.ws.url.startsWith(owner.url));
+      members.forEach((member) => member.startLoad());
+      await Promise.all(members.map((member) => member.until((m) => m.acked.size >= 5)));
 
-    owner.kill('SIGKILL');
-    await owner.exited;
-    await Promise.all(orphans.map((member) => member.client.closedWith()));
-    const acksAtKill = new Map(members.map((member) => [member, member.acked.size]));
-    await Promise.all(orphans.map((member, i) => member.stop().then(() => member.rejoin(survivors[i % 2]!.url))));
-    await Promise.race(survivors.map((node) => node.waitFor(ownsTopic(topic))));
-    orphans.forEach((member) => member.startLoad());
-    await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acksAtKill.get(m)! + 5)));
-    await Promise.all(members.map((member) => member.stop()));
+      owner.kill('SIGKILL');
+      await owner.exited;
+      await Promise.all(orphans.map((member) => member.client.closedWith()));
+      const acksAtKill = new Map(members.map((member) => [member, member.acked.size]));
+      await Promise.all(orphans.map((member, i) => member.stop().then(() => member.rejoin(survivors[i % 2]!.url))));
+      await Promise.race(survivors.map((node) => node.waitFor(ownsTopic(topic))));
+      orphans.forEach((member) => member.startLoad());
+      await Promise.all(members.map((member) => member.until((m) => m.acked.size >= acksAtKill.get(m)! + 5)));
+      await Promise.all(members.map((member) => member.stop()));
 
-    for (const member of orphans) {
-      member.catchUp();
-      assert.equal(member.changes, 0, `${member.name} resumed on another node with patches only`);
-    }
-    await assertConverged(members);
-    const texts = members[0]!.texts();
-    for (const member of members) {
-      for (const [text, reason] of member.failed) {
-        assert.match(reason, /stopped before it applied this event; it was not applied/);
-        assert.ok(!texts.includes(text), `${text} failed and is not in the state`);
+      for (const member of orphans) {
+        member.catchUp();
+        assert.equal(member.changes, 0, `${member.name} resumed on another node with patches only`);
       }
-    }
-  });
+      await assertConverged(members);
+      const texts = members[0]!.texts();
+      for (const member of members) {
+        for (const [text, reason] of member.failed) {
+          assert.match(reason, /stopped before it applied this event; it was not applied/);
+          assert.ok(!texts.includes(text), `${text} failed and is not in the state`);
+        }
+      }
+    });
+
+  }
 
   it('never lets an owner paused past its lease write again', async () => {
     const { nodes } = await cluster(3);
@@ -192,10 +195,10 @@ describe('a cluster of livestate processes on one Redis', () => {
   });
 
   it('livestate serve --redis: exits with the reason when Redis cannot be reached; refuses --data beside it', async () => {
-    const unreachable = await run(['serve', '--port', '0', '--redis', 'redis://127.0.0.1:1', '--channel', CHANNEL]);
+    const unreachable = await run(['serve', '--port', '0', '--redis', 'redis://127.0.0.1:1', '--channel', CHANNELS[0]!]);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /cannot connect to Redis redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
-    const both = await run(['serve', '--redis', 'redis://127.0.0.1:1', '--data', 'x.db', '--channel', CHANNEL]);
+    const both = await run(['serve', '--redis', 'redis://127.0.0.1:1', '--data', 'x.db', '--channel', CHANNELS[0]!]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--redis keeps topic states in Redis: --data and --fsync do not apply/);
   });
