@@ -5,7 +5,8 @@ import { CaptureLogger } from './support/capture-logger.js';
 import { joinChannel, phoenixSocket, RawClient, startServer, withoutEpoch, type Frame } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
-const MAX_FRAME_BYTES = 4096;
+// Room for a payload nested 100,000 levels deep: 200,000 brackets.
+const MAX_FRAME_BYTES = 256 * 1024;
 const MAX_STATE_BYTES = 200;
 const HANDLER_TIMEOUT_MS = 1000;
 const MAX_TOPIC_BYTES = 64;
@@ -15,6 +16,16 @@ const circular = (): object => {
   value.self = value;
   return value;
 };
+/** Arrays nested `levels` deep, built without recursion. */
+const nested = (levels: number): object[] => {
+  let value: object[] = [];
+  for (let level = 1; level < levels; level++) value = [value];
+  return value;
+};
+/** The JSON text of {deep: arrays nested `levels` deep}: a payload nested one level more. */
+const deepPayloadText = (levels: number): string => `{"deep":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+const DEEP = 'nested more than 512 levels deep';
+
 /** A thrown value whose every way of being described throws. */
 const hostile = (): object =>
   new Proxy({}, { get: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } });
@@ -60,6 +71,10 @@ const misbehaving = defineHandler({
       throw hostile();
     },
     grow: (payload) => ({ count: 1, padding: 'x'.repeat((payload as { bytes: number }).bytes) }),
+    keep: (payload, state) => ({ ...state, kept: payload }),
+    circularState: () => ({ count: 5, loop: circular() }),
+    nestDeep: (payload) => ({ count: 5, deep: nested((payload as { levels: number }).levels) }),
+    deepReplyDetail: (payload) => reply({ count: 5 }, { name: 'done', detail: nested((payload as { levels: number }).levels) }),
     neverSettles: () => new Promise<never>(() => undefined),
     /** Holds the topic until the test calls `releaseHold`. */
     hold: () => new Promise<{ count: number }>((resolve) => (releaseHold = () => resolve({ count: 2 }))),
@@ -86,6 +101,7 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
         { topic: 'counter:*', handler: misbehaving, scope: 'topic', maxStateBytes: MAX_STATE_BYTES, handlerTimeoutMs: HANDLER_TIMEOUT_MS },
         { topic: 'todo:*', handler: todoHandler },
         { topic: 'busy:*', handler: misbehaving, scope: 'topic' },
+        { topic: 'deep:*', handler: defineHandler({ init: (_topic, params) => ({ deep: nested(params.levels as number) }), events: {} }) },
       ],
     });
   });
@@ -222,6 +238,9 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
     ['bigIntReplyDetail', {}, 'the detail of reply event "done" cannot be encoded as JSON: Do not know how to serialize a BigInt'],
     ['circularReplyDetail', {}, /^the detail of reply event "done" cannot be encoded as JSON: Converting circular structure to JSON/],
     ['userError', {}, 'count is locked'],
+    ['circularState', {}, /^the state the handler for "circularState" returned cannot be encoded as JSON: Converting circular structure to JSON/],
+    ['nestDeep', { levels: 100_000 }, `the state the handler for "nestDeep" returned is ${DEEP}`],
+    ['deepReplyDetail', { levels: 100_000 }, `the detail of reply event "done" is ${DEEP}`],
     // {"count":1,"padding":""} is 24 bytes
     ['grow', { bytes: MAX_STATE_BYTES - 24 + 1 }, stateTooLarge(MAX_STATE_BYTES + 1)],
     ['neverSettles', {}, `the handler for "neverSettles" timed out: it did not finish within ${HANDLER_TIMEOUT_MS} ms`],
@@ -263,6 +282,44 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
       await assertUndisturbed();
     });
   }
+
+  it('refuses a payload nested 100,000 levels deep with a precise reply, before any handler sees it', async () => {
+    const reason = `the payload is ${DEEP}`;
+    offender.sendText(`[${JSON.stringify(offenderJoin)},"95",${JSON.stringify(topic)},"lvs_evt:keep",${deepPayloadText(100_000)}]`);
+    assert.deepEqual((await offender.nextReply('95'))[4], { status: 'error', response: { reason } });
+    offender.sendText(`["96","96","counter:deep","phx_join",${deepPayloadText(100_000)}]`);
+    assert.deepEqual((await offender.nextReply('96'))[4], { status: 'error', response: { reason } });
+    await assertUndisturbed();
+  });
+
+  it('takes a payload nested 512 levels deep (not 513), and refuses a state that nests it one level more', async () => {
+    offender.sendText(`[${JSON.stringify(offenderJoin)},"97",${JSON.stringify(topic)},"lvs_evt:keep",${deepPayloadText(512)}]`);
+    assert.equal((await offender.nextReply('97'))[4].response.reason, `the payload is ${DEEP}`);
+    assert.equal(await sendFailing('keep', { deep: nested(511) }), `the state the handler for "keep" returned is ${DEEP}`);
+    await assertUndisturbed();
+  });
+
+  it('refuses the phoenix client\'s deeply nested push and join with the reason', async () => {
+    const socket = phoenixSocket(server.url);
+    const channel = socket.channel(topic);
+    await joinChannel(channel);
+    const reply = await new Promise((resolve) => channel.push('lvs_evt:keep', { deep: nested(1_000) }).receive('error', resolve));
+    assert.deepEqual(reply, { reason: `the payload is ${DEEP}` });
+    await assert.rejects(joinChannel(socket.channel('counter:deep', { deep: nested(1_000) })), (error: { reason: unknown }) => {
+      assert.deepEqual(error.reason, { reason: `the payload is ${DEEP}` });
+      return true;
+    });
+    socket.disconnect();
+    await assertUndisturbed();
+  });
+
+  it('pushes a precise error when init returns a state nested too deep', async () => {
+    offender.join('deep:1', { levels: 100_000 });
+    assert.deepEqual((await offender.nextEvent('error', 'deep:1'))[4], { message: `the state init returned is ${DEEP}` });
+    offender.join('deep:2', { levels: 1_000 });
+    assert.deepEqual((await offender.nextEvent('error', 'deep:2'))[4], { message: `the state init returned is ${DEEP}` });
+    await assertUndisturbed();
+  });
 
   it('accepts a state of exactly maxStateBytes', async () => {
     offender.send([offenderJoin, offender.ref(), topic, 'lvs_evt:grow', { bytes: MAX_STATE_BYTES - 24 }]);

@@ -5,6 +5,7 @@ import { applyPatch, patchOperations, type AppliedPatch } from './apply-patch.js
 import { deepFreeze } from './deep-freeze.js';
 import { measuredDiff } from './diff.js';
 import { isJsonObject } from './json.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan, TooDeepError, tooDeepText } from './json-depth.js';
 import { PatchReply } from './patch-reply.js';
 import { withTimeLimit } from './time-limit.js';
 
@@ -17,6 +18,8 @@ export function toJson(value: unknown, what: string): string {
   try {
     json = JSON.stringify(value);
   } catch (error) {
+    // The encoder ran out of stack: say why, rather than how.
+    if (error instanceof RangeError && nestedDeeperThan(value, MAX_JSON_DEPTH)) throw new UserError(`${what} is ${tooDeepText(MAX_JSON_DEPTH)}`);
     throw new UserError(`${what} cannot be encoded as JSON: ${errorText(error)}`);
   }
   if (json === undefined) throw new UserError(`${what} cannot be encoded as JSON: it is ${describe(value)}`);
@@ -44,7 +47,7 @@ export function initialState(state: unknown, maxStateBytes: number): { state: St
   if (!isJsonObject(state)) throw new UserError(`init returned ${describe(state)}, expected an object`);
   const json = toJson(state, 'the state init returned');
   checkStateSize(Buffer.byteLength(json), maxStateBytes, 'the state init returned');
-  return { state: deepFreeze(state), json };
+  return { state: frozen(state, 'the state init returned'), json };
 }
 
 /** What an event changes, validated and encoded, ready to be stored and sent. */
@@ -75,8 +78,19 @@ export function eventChange(previous: State, previousBytes: number, name: string
     throw new UserError(`handler for "${name}" returned ${describe(state)}, expected an object`);
   }
   validateReplyEvents(name, events);
-  const next = deepFreeze(state);
+  const next = frozen(state, `the state the handler for "${name}" returned`);
   return { state: next, events, ...patchTo(previous, previousBytes, next, name, maxStateBytes), stored() {}, revert() {} };
+}
+
+/** A state deep-frozen; a {@link UserError} naming `what` when it nests too deep to be sent. */
+function frozen(state: State, what: string): State {
+  try {
+    return deepFreeze(state, MAX_JSON_DEPTH);
+  } catch (error) {
+    if (!(error instanceof TooDeepError)) throw error;
+    toJson(state, what); // names a circular state as such
+    throw new UserError(`${what} is ${error.message}`);
+  }
 }
 
 /** A {@link PatchReply} applied to the server's copy of the state; the guest is told when it is refused. */

@@ -8,6 +8,8 @@
  * recipients (a state patch fanned out to a topic) is stringified once.
  */
 
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeepText } from '../state/json-depth.js';
+
 export type Payload = Record<string, unknown>;
 
 export interface Message {
@@ -46,12 +48,13 @@ export function decode(text: string): DecodeResult {
     };
   }
   const [joinRef, ref, topic, event, payload] = frame as unknown[];
-  const fail = (reason: string): DecodeResult => ({
+  const refuse = (reason: string): DecodeResult => ({
     ok: false,
-    reason: `malformed frame: ${reason}`,
+    reason,
     ref: typeof ref === 'string' ? ref : null,
     topic: typeof topic === 'string' ? topic : null,
   });
+  const fail = (reason: string): DecodeResult => refuse(`malformed frame: ${reason}`);
   if (joinRef !== null && typeof joinRef !== 'string') {
     return fail(`join_ref must be a string or null, got ${describe(joinRef)}`);
   }
@@ -67,6 +70,8 @@ export function decode(text: string): DecodeResult {
   if (!isPayload(payload)) {
     return fail(`payload must be an object, got ${describe(payload)}`);
   }
+  // Refused here, before a handler, a guest or the encoder walks it with the call stack.
+  if (nestedDeeperThan(payload, MAX_JSON_DEPTH)) return refuse(`the payload is ${tooDeepText(MAX_JSON_DEPTH)}`);
   return { ok: true, message: { joinRef, ref, topic, event, payload } };
 }
 
