@@ -1,8 +1,10 @@
 // The todo list's event handler, compiled to WebAssembly by `pnpm build`
 // (livestate-guest handler/todo.ts -o build/todo.wasm) and run sandboxed by the server.
+// Its state is resident: the module keeps its topic's todos between events, and each
+// event returns the patch of what it changed, recorded by the tracked members.
 import { JSON } from 'json-as';
-import { Event, ReplyEvent, fail, respond, respondState } from '@livestate/guest';
-export { livestate_envelope } from '@livestate/guest';
+import { ReplyEvent, TrackedList, TrackedObject, TrackedValue, commit, fail, loadState, readPayload, respondInitial } from '@livestate/guest';
+export { livestate_resident } from '@livestate/guest';
 
 @json
 class Todo {
@@ -11,10 +13,9 @@ class Todo {
   done: bool = false;
 }
 
-@json
-class TodoState {
-  todos: Todo[] = [];
-  nextId: i32 = 1;
+class TodoState extends TrackedObject {
+  todos: TrackedList<Todo> = new TrackedList<Todo>(this, 'todos');
+  nextId: TrackedValue<i32> = new TrackedValue<i32>(this, 'nextId', 1);
 }
 
 @json
@@ -27,50 +28,49 @@ class TodoRef {
   id: i32 = 0;
 }
 
-@json
-class NoPayload {}
+/** This topic's state, loaded by the server before the first event. */
+const state = new TodoState();
 
 export function init(): i32 {
-  return respondState(new TodoState());
+  return respondInitial(new TodoState());
+}
+
+export function livestate_load(): i32 {
+  return loadState(state);
 }
 
 export function addTodo(): i32 {
-  const event = Event.read<AddTodo, TodoState>();
-  const text = event.payload.todo.trim();
+  const text = readPayload<AddTodo>().todo.trim();
   if (text.length == 0) return fail('A todo needs some text.');
-  const state = event.state;
   const todo = new Todo();
-  todo.id = state.nextId++;
+  todo.id = state.nextId.get();
   todo.text = text;
   state.todos.push(todo);
+  state.nextId.set(todo.id + 1);
   const added = new TodoRef();
   added.id = todo.id;
-  return respond(state, [ReplyEvent.of<TodoRef>('todo-added', added)]);
+  return commit([ReplyEvent.of<TodoRef>('todo-added', added)]);
 }
 
 export function toggleTodo(): i32 {
-  const event = Event.read<TodoRef, TodoState>();
-  const todos = event.state.todos;
+  const id = readPayload<TodoRef>().id;
+  const todos = state.todos;
   for (let i = 0; i < todos.length; i++) {
-    if (todos[i].id == event.payload.id) todos[i].done = !todos[i].done;
+    if (todos.at(i).id != id) continue;
+    const todo = todos.edit(i);
+    todo.done = !todo.done;
   }
-  return respond(event.state);
+  return commit();
 }
 
 export function removeTodo(): i32 {
-  const event = Event.read<TodoRef, TodoState>();
-  const kept: Todo[] = [];
-  const todos = event.state.todos;
-  for (let i = 0; i < todos.length; i++) if (todos[i].id != event.payload.id) kept.push(todos[i]);
-  event.state.todos = kept;
-  return respond(event.state);
+  const id = readPayload<TodoRef>().id;
+  const todos = state.todos;
+  for (let i = todos.length - 1; i >= 0; i--) if (todos.at(i).id == id) todos.removeAt(i);
+  return commit();
 }
 
 export function clearCompleted(): i32 {
-  const event = Event.read<NoPayload, TodoState>();
-  const kept: Todo[] = [];
-  const todos = event.state.todos;
-  for (let i = 0; i < todos.length; i++) if (!todos[i].done) kept.push(todos[i]);
-  event.state.todos = kept;
-  return respond(event.state);
+  state.todos.removeWhere((todo: Todo): bool => todo.done);
+  return commit();
 }
