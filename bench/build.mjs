@@ -10,11 +10,16 @@ import { benchDir } from './measure.mjs';
 const compiler = join(benchDir, '..', 'packages', 'guest', 'bin', 'livestate-guest.mjs');
 const mtime = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 mkdirSync(join(benchDir, 'build'), { recursive: true });
-for (const file of readdirSync(join(benchDir, 'handlers')).filter((name) => name.endsWith('.ts'))) {
-  const source = join(benchDir, 'handlers', file);
-  for (const [, output, options] of readFileSync(source, 'utf8').matchAll(/^\/\/ build: (\S+)(.*)$/gm)) {
+const buildLine = /^\/\/ build: (\S+)(.*)$/gm;
+const sources = readdirSync(join(benchDir, 'handlers'))
+  .filter((name) => name.endsWith('.ts'))
+  .map((file) => ({ path: join(benchDir, 'handlers', file), text: readFileSync(join(benchDir, 'handlers', file), 'utf8') }));
+// Files without a build line are shared by the modules that import them.
+const shared = Math.max(0, ...sources.filter(({ text }) => !text.match(buildLine)).map(({ path }) => mtime(path)));
+for (const { path: source, text } of sources) {
+  for (const [, output, options] of text.matchAll(buildLine)) {
     const target = join(benchDir, 'build', output);
-    if (mtime(target) > Math.max(mtime(source), mtime(compiler))) continue;
+    if (mtime(target) > Math.max(mtime(source), mtime(compiler), shared)) continue;
     execFileSync(process.execPath, [compiler, source, '-o', target, ...options.trim().split(/\s+/).filter(Boolean)], {
       cwd: join(benchDir, '..', 'packages', 'server'),
       stdio: 'inherit',

@@ -40,7 +40,7 @@ const variants = {
   javascript: jsTodo,
   'javascript + JSON': jsonTodo,
   'wasm standard': await wasmHandler(guest('todo-portable'), { pool, watch: false, timeoutMs: 10_000 }),
-  'wasm fast path': await wasmHandler(guest('todo'), { pool, watch: false, timeoutMs: 10_000 }),
+  'wasm fast path': await wasmHandler(guest('todo-classic'), { pool, watch: false, timeoutMs: 10_000 }),
   // SpiderMonkey's heap grows with the state (about 70 MiB at 1,000 todos, past 128 at 10,000) before
   // its collector keeps it level: the same 1 GiB the AssemblyScript module declares, recycled at half.
   component: await wasmHandler(guest('todo.component'), { pool, watch: false, timeoutMs: 10_000, maxMemoryMiB: 1024 }),

@@ -1,65 +1,49 @@
 // build: todo.wasm --max-memory 1024
-// build: todo-portable.wasm --portable --max-memory 1024
-// The benchmarks' todo handler: join params `prefill` (todos to start with) and `limit`
-// (drop the oldest todo past this many, so a long run measures the protocol, not a
-// growing list). handlers/todo.mjs is its twin in JavaScript.
-import { JSON } from 'json-as';
-import { Event, ReplyEvent, fail, joinParams, respond, respondState } from '@livestate/guest';
-export { livestate_envelope } from '@livestate/guest';
+// The benchmarks' todo handler with resident state (the module keeps its topic's todos and
+// returns each event's patch): join params `prefill` (todos to start with) and `limit` (drop
+// the oldest todo past this many, so a long run measures the protocol, not a growing list).
+// todo-classic.ts is its twin in the classic convention, handlers/todo.mjs in JavaScript.
+import { ReplyEvent, TrackedList, TrackedObject, TrackedValue, commit, fail, joinParams, loadState, readPayload, respondInitial } from '@livestate/guest';
+import { AddTodo, Added, Params, Todo } from './todo-model';
+export { livestate_resident } from '@livestate/guest';
 
-@json
-class Todo {
-  id: i32 = 0;
-  text: string = '';
-  done: bool = false;
+class TodoState extends TrackedObject {
+  todos: TrackedList<Todo> = new TrackedList<Todo>(this, 'todos');
+  nextId: TrackedValue<i32> = new TrackedValue<i32>(this, 'nextId', 1);
+  limit: TrackedValue<i32> = new TrackedValue<i32>(this, 'limit', 0);
 }
 
-@json
-class TodoState {
-  todos: Todo[] = [];
-  nextId: i32 = 1;
-  limit: i32 = 0;
-}
-
-@json
-class Params {
-  prefill: i32 = 0;
-  limit: i32 = 0;
-}
-
-@json
-class AddTodo {
-  todo: string = '';
-}
-
-@json
-class Added {
-  id: i32 = 0;
-}
+const state = new TodoState();
 
 export function init(): i32 {
   const params = joinParams<Params>();
-  const state = new TodoState();
-  state.limit = params.limit;
-  for (let i = 0; i < params.prefill; i++) {
+  const initial = new TodoState();
+  initial.limit.set(params.limit);
+  for (let id = 1; id <= params.prefill; id++) {
     const todo = new Todo();
-    todo.id = state.nextId++;
-    todo.text = `todo number ${todo.id}`;
-    state.todos.push(todo);
+    todo.id = id;
+    todo.text = `todo number ${id}`;
+    initial.todos.push(todo);
   }
-  return respondState(state);
+  initial.nextId.set(params.prefill + 1);
+  return respondInitial(initial);
+}
+
+export function livestate_load(): i32 {
+  return loadState(state);
 }
 
 export function addTodo(): i32 {
-  const event = Event.read<AddTodo, TodoState>();
-  if (event.payload.todo.trim().length == 0) return fail('a todo needs some text');
-  const state = event.state;
+  const text = readPayload<AddTodo>().todo;
+  if (text.trim().length == 0) return fail('a todo needs some text');
   const todo = new Todo();
-  todo.id = state.nextId++;
-  todo.text = event.payload.todo;
+  todo.id = state.nextId.get();
+  todo.text = text;
   state.todos.push(todo);
-  if (state.limit > 0 && state.todos.length > state.limit) state.todos.shift();
+  state.nextId.set(todo.id + 1);
+  const limit = state.limit.get();
+  if (limit > 0 && state.todos.length > limit) state.todos.removeAt(0);
   const added = new Added();
   added.id = todo.id;
-  return respond(state, [ReplyEvent.of<Added>('todo-added', added)]);
+  return commit([ReplyEvent.of<Added>('todo-added', added)]);
 }
