@@ -96,6 +96,28 @@ describe('LiveState against recorded frames of other servers', () => {
     expect(await outcome()).to.deep.equal({ done: true, errors: [] });
   });
 
+  it("ours: a LiveState that connects again on a shared socket applies its old join's broadcast patch only as the continuation of its state", async () => {
+    const { url, outcome } = await transcript('broadcast-rejoin');
+    const keeper = new LiveState({ url, topic: 'other:all' });
+    const liveState = new LiveState({ url, topic: 'todo:all' });
+    opened.push(keeper, liveState);
+    keeper.connect();
+    await nextEvent(keeper, 'livestate-change');
+    liveState.connect();
+    await nextEvent(liveState, 'livestate-change');
+    const changes = collect<LiveStateChange>(liveState, 'livestate-change');
+    liveState.disconnect();
+    liveState.connect();
+    await nextEvent(liveState, 'livestate-change', ({ version }: LiveStateChange) => version === 2);
+    expect(changes).to.deep.equal([
+      { state: { todos: ['first'] }, version: 1 },
+      { state: { todos: ['first'] }, version: 1 },
+      { state: { todos: ['first', 'second'] }, version: 2 },
+    ]);
+    expect(liveState.socket).to.equal(keeper.socket, 'one socket: the new join is on the same one');
+    expect(await outcome()).to.deep.equal({ done: true, errors: [] });
+  });
+
   it('rejects a state that is not an object, a version that is not a number, and patches that reach for __proto__, are not lists, or make the state a number', async () => {
     const { liveState, outcome } = await replay('hostile', 'hostile:all');
     const changes = collect<LiveStateChange>(liveState, 'livestate-change');

@@ -9,6 +9,8 @@ import { todoHandler } from './support/todo-handler.js';
 describe('LiveState channels with the official phoenix client', () => {
   let server: LiveStateServer;
   const sockets: Socket[] = [];
+  /** Called when the server reads a join of a `rejoin:*` topic (its authorize runs). */
+  let onRejoinAuthorized: () => void = () => undefined;
   const connect = (options?: Record<string, unknown>) => {
     const socket = phoenixSocket(server.url, options);
     sockets.push(socket);
@@ -20,6 +22,7 @@ describe('LiveState channels with the official phoenix client', () => {
       routes: [
         { topic: 'todo:*', handler: todoHandler },
         { topic: 'shared:*', handler: todoHandler, scope: 'topic' },
+        { topic: 'rejoin:*', handler: { ...todoHandler, authorize: () => (onRejoinAuthorized(), true) }, scope: 'topic' },
         { topic: 'wrap:*', handler: todoHandler, maxVersion: 2 },
         {
           topic: 'private:*',
@@ -221,8 +224,8 @@ describe('LiveState channels with the official phoenix client', () => {
     assert.equal(joinRef, second);
     assert.deepEqual(withoutEpoch(change), { state: { todos: [], nextId: 1 }, version: 0 });
     client.send([second, client.ref(), 'todo:6', 'lvs_evt:addTodo', { todo: 'new' }]);
-    const [patchRef, , , , { version }] = await client.nextEvent('state:patch');
-    assert.deepEqual([patchRef, version], [second, 1]);
+    const [patchJoinRef, patchRef, , , { version }] = await client.nextEvent('state:patch');
+    assert.deepEqual([patchJoinRef, patchRef, version], [null, null, 1], 'a broadcast, at the version of the new state');
     client.close();
   });
 
@@ -258,6 +261,62 @@ describe('LiveState channels with the official phoenix client', () => {
       assert.deepEqual(await aPatch, await bPatch);
       assert.equal((await bPatch).version, 1);
       assert.equal(bGotReply, false);
+    });
+
+    it('sends a socket that leaves and joins again nothing of its old join after the new join is answered', async () => {
+      // The patch is a broadcast (null join_ref), which phoenix.js hands to whichever join of the
+      // topic the socket has: a patch still in flight when a client leaves and joins again reaches
+      // its new join. That is safe because the server drops the old member as it reads phx_leave:
+      // all the old join was sent comes before the new join's reply, everything after the new
+      // join's state:change follows it, and a client applies a patch only when its version follows
+      // the state it holds (the old join's, here), which the state:change then replaces.
+      const socket = connect();
+      const writer = connect().channel('rejoin:1');
+      const old = socket.channel('rejoin:1');
+      await joinChannel(writer);
+      await joinChannel(old);
+      const joinRefOf = (channel: typeof old) => (channel as unknown as { joinRef(): string }).joinRef();
+      const received: string[] = [];
+      socket.onMessage((message) => {
+        const { topic, event, join_ref, payload } = message as { topic: string; event: string; join_ref: string | null; payload: any };
+        const join = join_ref === null ? 'broadcast' : join_ref === joinRefOf(old) ? 'old join' : 'new join';
+        if (topic === 'rejoin:1') received.push(`${join}: ${event}${payload.version === undefined ? '' : ` ${payload.version}`}`);
+      });
+      // ws's socket under the phoenix client (private to ws): while it is paused, frames wait in the kernel.
+      const reading = (socket as unknown as { conn: { _socket: { pause(): void; resume(): void } } }).conn._socket;
+      reading.pause();
+      const first = nextPush(writer, 'state:patch');
+      writer.push('lvs_evt:addTodo', { todo: 'sent to the old join' });
+      assert.equal((await first).version, 1);
+
+      const authorized = new Promise<void>((resolve) => (onRejoinAuthorized = resolve));
+      old.leave();
+      const fresh = socket.channel('rejoin:1');
+      const delivered: string[] = [];
+      fresh.on('state:change', ({ version }) => void delivered.push(`state:change ${version}`));
+      const caughtUp = new Promise<void>((resolve) =>
+        fresh.on('state:patch', ({ version }) => {
+          delivered.push(`state:patch ${version}`);
+          if (version === 2) resolve();
+        }),
+      );
+      fresh.join();
+      await authorized;
+      const second = nextPush(writer, 'state:patch');
+      writer.push('lvs_evt:addTodo', { todo: 'sent to the new join' });
+      assert.equal((await second).version, 2);
+      reading.resume();
+      await caughtUp;
+
+      assert.deepEqual(received, [
+        'broadcast: state:patch 1',
+        'old join: phx_reply',
+        'old join: phx_close',
+        'new join: phx_reply',
+        'new join: state:change 1',
+        'broadcast: state:patch 2',
+      ]);
+      assert.deepEqual(delivered, ['state:patch 1', 'state:change 1', 'state:patch 2'], "phoenix.js gives the new join the old join's last patch");
     });
 
     it('gives a late joiner the current state and version, and keeps the state when all members leave', async () => {

@@ -8,7 +8,8 @@ import type { TopicState } from './topic-state.js';
 /** The part of a socket a channel writes to. */
 export interface ChannelTransport {
   readonly info: SocketInfo;
-  send(frame: string): void;
+  /** Sends a text frame: its JSON text, or those bytes as UTF-8. */
+  send(frame: string | Buffer): void;
   reply(message: Message, status: 'ok' | 'error', response: unknown): void;
   readonly limits: { readonly maxPendingEvents: number };
   readonly logger: Logger;
@@ -83,6 +84,10 @@ export class Channel implements Member {
 
   pushEncoded(event: string, payloadJson: string): void {
     this.transport.send(encodeRaw(this.joinRef, null, this.topic, event, payloadJson));
+  }
+
+  sendBroadcast(frame: Buffer): void {
+    this.transport.send(frame);
   }
 
   /** Detaches from the store and tells the client the channel is closed. */

@@ -2,7 +2,7 @@ import type { TopicState } from '../channels/topic-state.js';
 import { errorText } from '../error-text.js';
 import type { EventOutcome, Member } from '../state/state-store.js';
 import type { Position } from '../storage/storage.js';
-import type { Payload } from '../transport/serializer.js';
+import { encodeBroadcast, type Payload } from '../transport/serializer.js';
 import type { Answer, Request, Update } from './messages.js';
 
 /** What a topic's local view needs from its node. */
@@ -138,10 +138,11 @@ export class ClusterTopic implements TopicState {
     }
     // Updates and answers leave the owner in one order and arrive in it: an update that does not
     // follow a member's position means something was missed, and the whole state is the safe answer.
+    let frame: Buffer | undefined;
     for (const [member, local] of this.members) {
       if (local.at === undefined) continue;
       if (local.at.epoch === update.epoch && local.at.version === update.follows) {
-        member.pushEncoded('state:patch', body);
+        member.sendBroadcast((frame ??= encodeBroadcast(this.topic, 'state:patch', body)));
         local.at = { epoch: update.epoch, version: update.version };
       } else {
         local.at = undefined;

@@ -3,7 +3,7 @@ import type { EventContext, LiveStateHandler, Reply, SocketInfo, State } from '.
 import { reportHandlerFailure } from '../handler-failure.js';
 import type { Logger } from '../logger.js';
 import type { Position, Storage, Update } from '../storage/storage.js';
-import type { Payload } from '../transport/serializer.js';
+import { encodeBroadcast, type Payload } from '../transport/serializer.js';
 import { deepFreeze } from './deep-freeze.js';
 import { newEpoch } from './epoch.js';
 import { callHandler, eventChange, initialState } from './handler-result.js';
@@ -15,6 +15,8 @@ export interface Member {
   push(event: string, payload: unknown): void;
   /** Pushes a payload that is already JSON text, so a fan-out stringifies it once. */
   pushEncoded(event: string, payloadJson: string): void;
+  /** Sends a broadcast frame ({@link encodeBroadcast}): the same bytes to every member of the topic. */
+  sendBroadcast(frame: Buffer): void;
 }
 
 /** What became of a client event: the version of the update it committed, or why it failed. */
@@ -219,8 +221,8 @@ export class StateStore {
     if (this.members.has(sender)) {
       for (const event of change.events) sender.push(event.name, event.detail ?? {});
     }
-    const payloadJson = patchPayload(change.patch, version);
-    for (const member of this.members) member.pushEncoded('state:patch', payloadJson);
+    const frame = encodeBroadcast(this.topic, 'state:patch', patchPayload(change.patch, version));
+    for (const member of this.members) member.sendBroadcast(frame);
     return version;
   }
 

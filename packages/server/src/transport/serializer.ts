@@ -86,6 +86,15 @@ export function encodeRaw(
   return `[${JSON.stringify(joinRef)},${JSON.stringify(ref)},${JSON.stringify(topic)},${JSON.stringify(event)},${payloadJson}]`;
 }
 
+/**
+ * Encodes a Phoenix broadcast (`[null, null, topic, event, payload]`) to UTF-8 once, so every
+ * member of a topic is sent the same bytes. phoenix.js delivers a frame with a null join_ref
+ * to whichever join of its topic the socket has, where a channel push names its join.
+ */
+export function encodeBroadcast(topic: string, event: string, payloadJson: string): Buffer {
+  return Buffer.from(encodeRaw(null, null, topic, event, payloadJson));
+}
+
 export function encode(
   joinRef: string | null,
   ref: string | null,

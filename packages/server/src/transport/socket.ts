@@ -13,6 +13,9 @@ import { decode, encode, replyPayload, type Message } from './serializer.js';
 
 const PHOENIX_TOPIC = 'phoenix';
 
+/** ws sends a Buffer as a binary frame unless told otherwise; every frame of the protocol is text. */
+const TEXT_FRAME = { binary: false } as const;
+
 const mebibytes = (bytes: number): string => `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** What one socket may hold: the server's options, for every socket alike. */
@@ -59,7 +62,7 @@ export class LiveSocket implements ChannelTransport {
    * in the server's memory, so past `maxBufferedBytes` the socket is dropped at once (a close
    * handshake would wait behind the same backlog).
    */
-  send(frame: string): void {
+  send(frame: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const buffered = this.ws.bufferedAmount;
     if (buffered > this.limits.maxBufferedBytes) {
@@ -67,7 +70,7 @@ export class LiveSocket implements ChannelTransport {
       this.ws.terminate();
       return;
     }
-    this.ws.send(frame);
+    this.ws.send(frame, TEXT_FRAME);
   }
 
   reply(message: Message, status: 'ok' | 'error', response: unknown): void {
