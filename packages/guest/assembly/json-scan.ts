@@ -28,10 +28,13 @@ export function skipSpace(json: string, from: i32): i32 {
 
 /** The index just past the JSON value that starts at `start`. */
 export function valueEnd(json: string, start: i32): i32 {
+  // Read straight from the string's UTF-16 code units: a state's text can be megabytes long.
+  const chars = changetype<usize>(json);
+  const length = json.length;
   let depth = 0;
   let inString = false;
-  for (let i = start; i < json.length; i++) {
-    const c = json.charCodeAt(i);
+  for (let i = start; i < length; i++) {
+    const c = <i32>load<u16>(chars + (<usize>i << 1));
     if (inString) {
       if (c == BACKSLASH) i++;
       else if (c == QUOTE) {
@@ -49,7 +52,7 @@ export function valueEnd(json: string, start: i32): i32 {
       return i;
     }
   }
-  return json.length;
+  return length;
 }
 
 /** The members of a JSON object text, one at a time: `while (members.next()) use(members.key, members.value)`. */
