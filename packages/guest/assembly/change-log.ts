@@ -43,12 +43,20 @@ export class ChangeLog {
   /** Each operation up to its value: `{"op":"add","path":"/todos/-"`. */
   private heads: string[] = [];
   private values: Array<PatchValue | null> = [];
+  private lastPath: string = '';
 
   add(path: string, value: PatchValue): void {
     this.record('add', path, value);
   }
 
   replace(path: string, value: PatchValue): void {
+    // A value set again right after it was set or added (a counter in a loop, an item edited
+    // twice) takes the place of that operation's value.
+    const last = this.values.length - 1;
+    if (this.recording && last >= 0 && this.values[last] !== null && this.lastPath == path) {
+      this.values[last] = value;
+      return;
+    }
     this.record('replace', path, value);
   }
 
@@ -71,12 +79,14 @@ export class ChangeLog {
   clear(): void {
     this.heads = [];
     this.values = [];
+    this.lastPath = '';
   }
 
   private record(op: string, path: string, value: PatchValue | null): void {
     if (!this.recording) return;
     this.heads.push('{"op":"' + op + '","path":' + JSON.stringify<string>(path));
     this.values.push(value);
+    this.lastPath = path;
   }
 }
 

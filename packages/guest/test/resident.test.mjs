@@ -119,6 +119,24 @@ describe('resident state toolkit', () => {
     assert.deepEqual(applyPatch(structuredClone(loaded), patch), { ...(await dump()), unknown });
   });
 
+  it('one operation for a value set again right after it was set or added', async () => {
+    await guest.call('livestate_load', JSON.stringify({ items: [{ text: 'a', done: false }], count: 0, 'pre/fs~': { theme: 'light' }, labels: {} }));
+    const { patch } = await apply([
+      { op: 'count' },
+      { op: 'count' },
+      { op: 'count' },
+      { op: 'label', key: 'k', text: 'x' },
+      { op: 'editLabel', key: 'k' },
+      { op: 'edit', index: 0, text: 'b' },
+      { op: 'edit', index: 0, text: 'c' },
+    ]);
+    assert.deepEqual(patch, [
+      { op: 'replace', path: '/count', value: 3 },
+      { op: 'add', path: '/labels/k', value: { text: 'x', done: true } },
+      { op: 'replace', path: '/items/0', value: { text: 'c', done: false } },
+    ]);
+  });
+
   it('an empty patch when nothing changed', async () => {
     assert.deepEqual(await apply([]), { patch: [], events: [] });
   });
