@@ -28,6 +28,7 @@ const model = {
   removeAt: (state, { index }) => state.items.splice(index, 1),
   removeDone: (state) => (state.items = state.items.filter((item) => !item.done)),
   count: (state) => state.count++,
+  feature: (state, { text }) => (state.featured = { text, done: true }),
   theme: (state, { text }) => (state['pre/fs~'].theme = text),
   label: (state, { key, text }) => define(state.labels, key, { text, done: false }),
   editLabel: (state, { key }) => (state.labels[key].done = true),
@@ -48,7 +49,7 @@ function randomOperation(state, next) {
   const pick = (list) => list[next(list.length)];
   const length = state.items.length;
   const keys = Object.keys(state.labels);
-  const ops = ['push', 'pushThenChange', 'removeDone', 'count', 'theme', 'label', 'unlabel'];
+  const ops = ['push', 'pushThenChange', 'removeDone', 'count', 'feature', 'theme', 'label', 'unlabel'];
   if (length > 0) ops.push('edit', 'edit', 'replaceAt', 'removeAt', 'removeAt');
   if (keys.length > 0) ops.push('editLabel');
   const op = pick(ops);
@@ -77,11 +78,11 @@ describe('resident state toolkit', () => {
   });
 
   it('init returns the whole initial state', async () => {
-    assert.deepEqual(JSON.parse(await guest.call('init', '{}')), { items: [], count: 0, 'pre/fs~': { theme: 'light' }, labels: {} });
+    assert.deepEqual(JSON.parse(await guest.call('init', '{}')), { items: [], count: 0, 'pre/fs~': { theme: 'light' }, labels: {}, featured: { text: '', done: false } });
   });
 
   it('returns patches that turn the state before each event into the state after it', async () => {
-    const state = { items: [{ text: 'first', done: true }], count: 3, 'pre/fs~': { theme: 'dark' }, labels: {} };
+    const state = { items: [{ text: 'first', done: true }], count: 3, 'pre/fs~': { theme: 'dark' }, labels: {}, featured: { text: 'f', done: false } };
     for (const key of oddStrings) define(state.labels, key, { text: key, done: false });
     // Loaded as a host might send it: spaced, keys in another order.
     assert.equal(await guest.call('livestate_load', JSON.stringify({ labels: state.labels, ...state }, null, 2)), '');
@@ -108,9 +109,10 @@ describe('resident state toolkit', () => {
     const loaded = { items: [{ text: 'kept', done: false }], unknown: { ignored: true } };
     await guest.call('livestate_load', JSON.stringify(loaded));
     const { unknown, ...known } = loaded;
-    assert.deepEqual(await dump(), { ...known, count: 0, 'pre/fs~': { theme: 'light' }, labels: {} });
+    assert.deepEqual(await dump(), { ...known, count: 0, 'pre/fs~': { theme: 'light' }, labels: {}, featured: { text: '', done: false } });
     const ops = [
       { op: 'theme', text: 'blue' },
+      { op: 'feature', text: 'star' },
       { op: 'label', key: 'a/b', text: 'x' },
       { op: 'count' },
       { op: 'push', text: 'more' },
@@ -142,7 +144,7 @@ describe('resident state toolkit', () => {
   });
 
   it('fails with the message given to fail, and is whole again once loaded', async () => {
-    const state = { items: [{ text: 'a', done: false }], count: 1, 'pre/fs~': { theme: 'light' }, labels: {} };
+    const state = { items: [{ text: 'a', done: false }], count: 1, 'pre/fs~': { theme: 'light' }, labels: {}, featured: { text: '', done: false } };
     await guest.call('livestate_load', JSON.stringify(state));
     await assert.rejects(apply([{ op: 'removeAt', index: 0 }, { op: 'count' }], 'no such todo'), /no such todo/);
     await guest.call('livestate_load', JSON.stringify(state));

@@ -19,6 +19,7 @@ class State extends TrackedObject {
   count: TrackedValue<i32> = new TrackedValue<i32>(this, 'count', 0);
   prefs: Prefs = new Prefs(this, 'pre/fs~');
   labels: TrackedMap<Item> = new TrackedMap<Item>(this, 'labels');
+  featured: TrackedValue<Item> = new TrackedValue<Item>(this, 'featured', new Item());
 }
 
 /** One operation: `op` names it, `index` or `key` says where, `text` is the new text. */
@@ -76,7 +77,11 @@ export function apply(): i32 {
     else if (op == 'removeAt') state.items.removeAt(operation.index);
     else if (op == 'removeDone') state.items.removeWhere((item: Item): bool => item.done);
     else if (op == 'count') state.count.set(state.count.get() + 1);
-    else if (op == 'theme') state.prefs.theme.set(operation.text);
+    else if (op == 'feature') {
+      const item = itemOf(operation.text);
+      state.featured.set(item);
+      item.done = true;
+    } else if (op == 'theme') state.prefs.theme.set(operation.text);
     else if (op == 'label') state.labels.set(operation.key, itemOf(operation.text));
     else if (op == 'editLabel') state.labels.edit(operation.key).done = true;
     else if (op == 'unlabel') state.labels.delete(operation.key);
