@@ -9,6 +9,9 @@ import { benchDir } from './measure.mjs';
 
 const compiler = join(benchDir, '..', 'packages', 'guest', 'bin', 'livestate-guest.mjs');
 const mtime = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+const guestLibrary = join(benchDir, '..', 'packages', 'guest', 'assembly');
+// A module is built again when the compiler or the library compiled into it changed.
+const toolkit = Math.max(mtime(compiler), ...readdirSync(guestLibrary).map((file) => mtime(join(guestLibrary, file))));
 mkdirSync(join(benchDir, 'build'), { recursive: true });
 const buildLine = /^\/\/ build: (\S+)(.*)$/gm;
 const sources = readdirSync(join(benchDir, 'handlers'))
@@ -19,7 +22,7 @@ const shared = Math.max(0, ...sources.filter(({ text }) => !text.match(buildLine
 for (const { path: source, text } of sources) {
   for (const [, output, options] of text.matchAll(buildLine)) {
     const target = join(benchDir, 'build', output);
-    if (mtime(target) > Math.max(mtime(source), mtime(compiler), shared)) continue;
+    if (mtime(target) > Math.max(mtime(source), toolkit, shared)) continue;
     execFileSync(process.execPath, [compiler, source, '-o', target, ...options.trim().split(/\s+/).filter(Boolean)], {
       cwd: join(benchDir, '..', 'packages', 'server'),
       stdio: 'inherit',
