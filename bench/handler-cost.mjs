@@ -1,6 +1,8 @@
-// Microseconds per event for the todo handler in JavaScript and in WebAssembly (the
-// standard Extism kernel calls and the bulk-copy fast path, both AssemblyScript, and the
-// JavaScript twin compiled to a component), at several state sizes.
+// Microseconds per event for the todo handler in JavaScript and in WebAssembly in the classic
+// `[payload, state]` convention (the standard Extism kernel calls and the bulk-copy fast path,
+// both AssemblyScript, and the JavaScript twin compiled to a component), at several state sizes.
+// Resident state is measured end to end by load.mjs (state-size, private-topics): calling a
+// handler here, with no server to apply its patches, would measure half of it.
 // Each figure is the median over interleaved rounds; ratios are to JavaScript in the
 // same round.
 import { fileURLToPath } from 'node:url';

@@ -17,6 +17,7 @@ export function pinGenerator() {
 
 export const TARGETS = {
   'livestate wasm': ['livestate.mjs', '--handler', 'wasm'],
+  'livestate wasm classic': ['livestate.mjs', '--handler', 'wasm-classic'],
   'livestate js': ['livestate.mjs', '--handler', 'js'],
   'livestate js --faults': ['livestate.mjs', '--handler', 'js', '--faults'],
   'livestate wasm --faults': ['livestate.mjs', '--handler', 'wasm', '--faults'],

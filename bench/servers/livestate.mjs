@@ -1,5 +1,6 @@
 // @livestate/server for the benchmarks: topics `bench:*` with a shared state per topic,
-// handled by the todo handler in JavaScript (--handler js) or WebAssembly (--handler wasm).
+// handled by the todo handler in JavaScript (--handler js) or WebAssembly: --handler wasm (resident
+// state), --handler wasm-classic (the original `[payload, state]` convention).
 // --faults: the server as users run it for the `faults` workload: default frame limit and
 // time limit, plus topics `runaway:*` whose WebAssembly event never returns.
 // --redis <url>: one node of a cluster on that Redis (the `cluster` workload).
@@ -27,7 +28,7 @@ const module = (name) => fileURLToPath(new URL(`../build/${name}.wasm`, import.m
 const handler =
   values.handler === 'js'
     ? todoHandler
-    : await wasmHandler(module(values.handler === 'wasm' ? 'todo' : 'todo-portable'), {
+    : await wasmHandler(module({ wasm: 'todo', 'wasm-classic': 'todo-classic' }[values.handler] ?? 'todo-portable'), {
         watch: false,
         timeoutMs: 10_000,
         maxMemoryMiB: 1024,

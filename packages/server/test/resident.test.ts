@@ -167,6 +167,29 @@ describe('resident states and their workers', () => {
     b.client.close();
     handler.close();
   });
+
+  it("runs the calls sent behind a runaway one on a fresh worker, each with its state loaded again", async () => {
+    await server?.close();
+    await pool?.close();
+    pool = new GuestPool(1);
+    const handler = await wasmHandler(guestPath('resident-raw'), { pool, watch: false, logger: quietLogger, timeoutMs: 300 });
+    server = await startServer({ logger: quietLogger, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
+    const clients = await Promise.all(['runaway', 'b', 'c'].map((name) => counterClient(joinTopic(server.url, `counter:${name}`))));
+    for (const client of clients) await client.send('add', { by: 1 });
+    const [runaway, ...others] = clients;
+    // The worker holds all three states: the others' calls are sent to it behind the runaway one.
+    const results = await Promise.all([runaway!.send('spin'), ...others.map((client) => client.send('add', { by: 1 }))]);
+    assert.match(results[0]!.error ?? '', /timed out/);
+    for (const result of results.slice(1)) {
+      assert.deepEqual(result.patch, [
+        { op: 'replace', path: '/count', value: 2 },
+        { op: 'replace', path: '/calls', value: 1 },
+      ]);
+    }
+    assert.deepEqual((await runaway!.send('add', { by: 1 })).patch?.[0], { op: 'replace', path: '/count', value: 2 });
+    for (const client of clients) client.client.close();
+    handler.close();
+  });
 });
 
 describe('resident states across a restart', () => {

@@ -232,6 +232,8 @@ async function dropResident(loaded: Loaded, caller: string, error: unknown): Pro
   else await instance.close().catch(() => undefined);
 }
 
+let calls = Promise.resolve();
+
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'load':
@@ -249,7 +251,8 @@ port.on('message', (message: ToWorker) => {
       break;
     }
     case 'call':
-      void call(message).then(send);
+      // One call at a time, in the order sent: the pool may send the next before this one ends.
+      calls = calls.then(() => call(message)).then(send);
       break;
   }
 });
