@@ -27,15 +27,21 @@ export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const pending: object[] = [value];
   const depths: number[] = [1];
+  const visit = (child: unknown, depth: number) => {
+    if (typeof child === 'object' && child !== null) {
+      pending.push(child);
+      depths.push(depth);
+    }
+  };
   while (pending.length > 0) {
     const current = pending.pop()!;
     const depth = depths.pop()!;
     if (depth > maxDepth) return true;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) {
-      if (typeof child === 'object' && child !== null) {
-        pending.push(child);
-        depths.push(depth + 1);
-      }
+    // Indexes and for-in rather than Object.values: no array per object, for every frame's payload.
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) visit(current[i], depth + 1);
+    } else {
+      for (const key in current) visit((current as Record<string, unknown>)[key], depth + 1);
     }
   }
   return false;
