@@ -289,6 +289,8 @@ describe('bad input: a precise error for the sender, nothing lost, nothing else 
     assert.deepEqual((await offender.nextReply('95'))[4], { status: 'error', response: { reason } });
     offender.sendText(`["96","96","counter:deep","phx_join",${deepPayloadText(100_000)}]`);
     assert.deepEqual((await offender.nextReply('96'))[4], { status: 'error', response: { reason } });
+    offender.sendText(`[${JSON.stringify(offenderJoin)},"98",${JSON.stringify(topic)},"lvs_evt:keep",${deepPayloadText(100_000).replace('"deep"', '"__proto__"')}]`);
+    assert.deepEqual((await offender.nextReply('98'))[4], { status: 'error', response: { reason } }, 'under an odd key too');
     await assertUndisturbed();
   });
 
