@@ -23,6 +23,7 @@ import {
   checkOptionalPositiveInteger,
   checkOptionalString,
 } from './option-checks.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeepText } from './state/json-depth.js';
 import { StateCache } from './state/state-cache.js';
 import { MemoryStorage } from './storage/memory-storage.js';
 import type { Position, Storage } from './storage/storage.js';
@@ -319,6 +320,13 @@ export class LiveStateServer {
       return;
     }
     const params = parseSocketParams(url.searchParams);
+    if (nestedDeeperThan(params, MAX_JSON_DEPTH)) {
+      // `a[b][c]...` in a query string nests a level every three bytes: thousands within a request line.
+      const reason = `the socket params are ${tooDeepText(MAX_JSON_DEPTH)}`;
+      this.logger.warn(`upgrade of ${url.pathname} refused: ${reason}`);
+      refuseUpgrade(socket, 400, 'Bad Request', reason);
+      return;
+    }
     let assigns: Record<string, unknown> = {};
     if (connect) {
       let result: ConnectResult;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { defineHandler, LiveStateServer } from '@livestate/server';
+import { CaptureLogger } from './support/capture-logger.js';
 import { joinChannel, nextPush, phoenixSocket, quietLogger, RawClient, startServer, upgradeStatus } from './support/clients.js';
 import { todoHandler } from './support/todo-handler.js';
 
@@ -59,6 +60,16 @@ describe('transport', () => {
     assert.equal(server.url.endsWith('/live'), true);
     assert.equal(await upgradeStatus(`${server.url}/websocket?vsn=1.0.0`), 400);
     assert.equal(await upgradeStatus(server.url.replace('/live', '/socket/websocket')), 404);
+    await server.close();
+  });
+
+  it('refuses socket params nested more than 512 levels deep with 400, and logs it', async () => {
+    const logger = new CaptureLogger();
+    const server = await startServer({ routes: [{ topic: 'todo:*', handler: todoHandler }], logger });
+    const nestedParam = (levels: number) => `${server.url}/websocket?vsn=2.0.0&p${'[a]'.repeat(levels - 1)}=1`;
+    assert.equal(await upgradeStatus(nestedParam(513)), 400);
+    assert.equal(await logger.waitFor(/refused/), 'warn upgrade of /socket/websocket refused: the socket params are nested more than 512 levels deep');
+    assert.equal(await upgradeStatus(nestedParam(512)), 101);
     await server.close();
   });
 
