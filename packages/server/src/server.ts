@@ -32,6 +32,7 @@ import { IdleSweeper } from './transport/idle-sweeper.js';
 import { requestTimeouts } from './transport/request-timeouts.js';
 import { LiveSocket, type SocketLimits } from './transport/socket.js';
 import { parseSocketParams } from './transport/socket-params.js';
+import { TurnBatch } from './transport/turn-batch.js';
 
 export interface ConnectInfo {
   /** The socket params from the query string (phoenix.js `params`). */
@@ -161,6 +162,7 @@ export class LiveStateServer {
   private readonly router: Router;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<LiveSocket>();
+  private readonly turnBatch = new TurnBatch();
   private readonly sweeper: IdleSweeper;
   private readonly logger: Logger;
   private readonly storage: Storage;
@@ -346,7 +348,8 @@ export class LiveStateServer {
     if (socket.destroyed) return;
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const info: SocketInfo = { id: String(this.nextSocketId++), params, assigns };
-      const live = new LiveSocket(ws, info, this.router, this.logger, this.socketLimits);
+      // ws writes its frames to the upgrade's socket: holding that holds them.
+      const live = new LiveSocket(ws, info, this.router, this.logger, this.socketLimits, () => this.turnBatch.hold(socket));
       this.sockets.add(live);
       ws.on('close', () => this.sockets.delete(live));
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { defineHandler, LiveStateServer } from '@livestate/server';
@@ -102,6 +102,33 @@ describe('transport', () => {
     assert.equal((await change).version, 0);
     assert.equal(live.url, `ws://127.0.0.1:${port}/socket`);
     socket.disconnect();
+    await live.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  });
+
+  it("writes all a client is sent in one turn of the event loop at once: an event's reply event, patch and acknowledgement", async () => {
+    const http = createServer();
+    let writes = 0;
+    http.on('connection', (socket: Socket) => {
+      // A net.Socket's stream implementation: each call hands bytes to the kernel.
+      for (const method of ['_write', '_writev'] as const) {
+        const write = socket[method] as (...args: unknown[]) => void;
+        Object.assign(socket, { [method]: (...args: unknown[]) => (writes++, write.apply(socket, args)) });
+      }
+    });
+    const live = new LiveStateServer({ routes: [{ topic: 'todo:*', handler: todoHandler }], logger: quietLogger }).attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = await RawClient.connect(live.url);
+    const joinRef = client.join('todo:batched');
+    await client.nextEvent('state:change');
+    writes = 0;
+    const ref = client.ref();
+    client.send([joinRef, ref, 'todo:batched', 'lvs_evt:addTodo', { todo: 'in one write' }]);
+    const frames = await client.untilReply(ref);
+    assert.deepEqual(frames.map(([, , , event]) => event), ['todo-added', 'state:patch', 'phx_reply']);
+    assert.equal(writes, 1, 'three frames, one write');
+    client.close();
     await live.close();
     http.closeAllConnections();
     await new Promise((resolve) => http.close(resolve));

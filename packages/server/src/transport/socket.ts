@@ -51,6 +51,8 @@ export class LiveSocket implements ChannelTransport {
     private readonly router: Router,
     readonly logger: Logger,
     readonly limits: SocketLimits,
+    /** Holds this socket's writes until the turn ends (see TurnBatch). */
+    private readonly holdWrites: () => void,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => this.closeChannels());
@@ -60,7 +62,7 @@ export class LiveSocket implements ChannelTransport {
   /**
    * Sends a frame, unless the client has stopped reading: frames it has not taken would pile up
    * in the server's memory, so past `maxBufferedBytes` the socket is dropped at once (a close
-   * handshake would wait behind the same backlog).
+   * handshake would wait behind the same backlog). Frames held until the turn ends count as waiting.
    */
   send(frame: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
@@ -70,6 +72,7 @@ export class LiveSocket implements ChannelTransport {
       this.ws.terminate();
       return;
     }
+    this.holdWrites();
     this.ws.send(frame, TEXT_FRAME);
   }
 
