@@ -25,7 +25,7 @@ export { wasmHandler, WasmHandler } from './wasm/wasm-handler.js';
 export type { WasmHandlerOptions } from './wasm/wasm-handler.js';
 export { GuestPool, GuestCallError } from './wasm/guest-pool.js';
 export type { GuestPoolOptions } from './wasm/guest-pool.js';
-export { InvalidModuleError, rewriteModule } from './wasm/module-rewriter.js';
+export { InvalidModuleError, rewriteModule, UninterruptibleModuleError } from './wasm/module-rewriter.js';
 export type { RewriteOptions } from './wasm/module-rewriter.js';
 export { MemoryStorage, RedisStorage, SqliteStorage, StorageConflictError, DEFAULT_PATCH_WINDOW } from './storage/index.js';
 export type {

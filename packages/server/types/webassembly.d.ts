@@ -19,6 +19,7 @@ declare namespace WebAssembly {
     static imports(module: Module): ModuleImportDescriptor[];
   }
   class Memory {
+    constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }
@@ -30,6 +31,7 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   function compile(bytes: Uint8Array): Promise<Module>;
-  function instantiate(bytes: Uint8Array): Promise<{ module: Module; instance: Instance }>;
+  function validate(bytes: Uint8Array): boolean;
+  function instantiate(bytes: Uint8Array, imports?: Imports): Promise<{ module: Module; instance: Instance }>;
   function instantiate(module: Module, imports?: Imports): Promise<Instance>;
 }

@@ -7,16 +7,28 @@
  * - import module names: WASI imports are renamed so that they resolve to the
  *   host's own sandboxed WASI rather than the SDK's;
  * - optionally, every mutable global the module defines is exported, so that the
- *   host can save and restore an instance's globals with its memory.
- * Only the import (2), memory (5) and export (7) sections are rebuilt; every other byte is copied.
+ *   host can save and restore an instance's globals with its memory;
+ * - optionally, the code checks an interrupt flag at every function entry and loop
+ *   header (see interrupt-checks.ts), so that another thread can stop it.
+ * Only the import (2), memory (5), export (7) and, for interrupt checks, code (10) sections
+ * are rebuilt; every other byte is copied.
  */
+import { instrumentCode, UninterruptibleModuleError } from './interrupt-checks.js';
+import { InvalidModuleError, Reader, Writer } from './wasm-binary.js';
+
+export { InvalidModuleError } from './wasm-binary.js';
+export { UninterruptibleModuleError } from './interrupt-checks.js';
 
 const MAGIC_AND_VERSION = 8;
+const SECTION_CUSTOM = 0;
 const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 const SECTION_GLOBAL = 6;
 const SECTION_EXPORT = 7;
+const SECTION_CODE = 10;
+const EXPORT_MEMORY = 2;
 const EXPORT_GLOBAL = 3;
+const V128 = 0x7b;
 const END = 0x0b;
 const IMPORT_FUNCTION = 0;
 const IMPORT_TABLE = 1;
@@ -24,13 +36,7 @@ const IMPORT_MEMORY = 2;
 const IMPORT_GLOBAL = 3;
 const IMPORT_TAG = 4;
 const LIMITS_HAS_MAX = 0x01;
-
-export class InvalidModuleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidModuleError';
-  }
-}
+const LIMITS_SHARED = 0x02;
 
 /** A mutable global the rewriter cannot export (a `v128`, or an initializer it does not know). */
 export class UnexposableGlobalError extends InvalidModuleError {
@@ -42,6 +48,9 @@ export class UnexposableGlobalError extends InvalidModuleError {
 
 /** The export name of the mutable global at `index` when `exposeMutableGlobals` is set. */
 export const EXPOSED_GLOBAL_PREFIX = 'livestate_global_';
+
+/** The export name of the interrupt memory when `interruptible` is set. */
+export const INTERRUPT_EXPORT = 'livestate_interrupt';
 
 export interface RewriteOptions {
   /** The largest memory, in 64 KiB pages, any memory of the module may reach. */
@@ -55,84 +64,16 @@ export interface RewriteOptions {
   exposeMutableGlobals?: boolean;
   /** Every memory the module defines starts at least this large (up to its maximum), in pages. */
   minPages?: number;
-}
-
-class Reader {
-  offset = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  byte(): number {
-    if (this.offset >= this.bytes.length) throw new InvalidModuleError('unexpected end of the module');
-    return this.bytes[this.offset++]!;
-  }
-
-  /** An unsigned LEB128 number (u32 or u64, as a bigint). */
-  unsigned(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const byte = this.byte();
-      result |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return result;
-      shift += 7n;
-      if (shift > 70n) throw new InvalidModuleError('malformed LEB128 number');
-    }
-  }
-
-  u32(): number {
-    return Number(this.unsigned());
-  }
-
-  slice(length: number): Uint8Array {
-    if (this.offset + length > this.bytes.length) throw new InvalidModuleError('unexpected end of the module');
-    return this.bytes.subarray(this.offset, (this.offset += length));
-  }
-
-  name(): string {
-    return new TextDecoder().decode(this.slice(this.u32()));
-  }
-}
-
-class Writer {
-  private readonly chunks: Uint8Array[] = [];
-  private pending: number[] = [];
-
-  byte(value: number): this {
-    this.pending.push(value);
-    return this;
-  }
-
-  unsigned(value: bigint | number): this {
-    let rest = BigInt(value);
-    do {
-      const byte = Number(rest & 0x7fn);
-      rest >>= 7n;
-      this.pending.push(rest === 0n ? byte : byte | 0x80);
-    } while (rest !== 0n);
-    return this;
-  }
-
-  bytes(values: Uint8Array): this {
-    this.flush();
-    this.chunks.push(values);
-    return this;
-  }
-
-  name(value: string): this {
-    const encoded = new TextEncoder().encode(value);
-    return this.unsigned(encoded.length).bytes(encoded);
-  }
-
-  toBytes(): Uint8Array {
-    this.flush();
-    return Buffer.concat(this.chunks);
-  }
-
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    this.chunks.push(Uint8Array.from(this.pending));
-    this.pending = [];
-  }
+  /**
+   * Make the guest stoppable from another thread: add a shared one-page memory, exported as
+   * `livestate_interrupt` and placed after the module's own memories (so none of their indices
+   * changes), and check its first i32 at every function entry and loop header, trapping
+   * (`unreachable`) once it is not 0. Throws an {@link UninterruptibleModuleError} for code
+   * with an instruction the rewriter cannot decode (GC, or a proposal newer than it); such a
+   * module can only be stopped by ending its thread. The todo fixture, checked, takes 12-15% more CPU
+   * per event (10.7 -> 12.0 us at 10 todos, 668 -> 771 us at 1,000; medians) and is 6.6% larger.
+   */
+  interruptible?: boolean;
 }
 
 function capLimits(reader: Reader, writer: Writer, maxPages: number, what: string, minPages = 0): void {
@@ -156,7 +97,14 @@ function skipLimits(reader: Reader, writer: Writer): void {
   if (flags & LIMITS_HAS_MAX) writer.unsigned(reader.unsigned());
 }
 
-function rewriteImports(section: Uint8Array, options: RewriteOptions, globals: { imported: number }): Uint8Array {
+/** What the import section declares before the module's own functions, memories and globals. */
+interface Imported {
+  functions: number;
+  memories: number;
+  globals: number;
+}
+
+function rewriteImports(section: Uint8Array, options: RewriteOptions, imported: Imported): Uint8Array {
   const reader = new Reader(section);
   const writer = new Writer();
   const count = reader.u32();
@@ -170,6 +118,7 @@ function rewriteImports(section: Uint8Array, options: RewriteOptions, globals: {
     switch (kind) {
       case IMPORT_FUNCTION:
         writer.unsigned(reader.unsigned());
+        imported.functions++;
         break;
       case IMPORT_TABLE:
         writer.byte(reader.byte());
@@ -177,10 +126,11 @@ function rewriteImports(section: Uint8Array, options: RewriteOptions, globals: {
         break;
       case IMPORT_MEMORY:
         capLimits(reader, writer, options.maxPages, `the imported memory "${module}" "${name}"`);
+        imported.memories++;
         break;
       case IMPORT_GLOBAL:
         writer.byte(reader.byte()).byte(reader.byte());
-        globals.imported++;
+        imported.globals++;
         break;
       case IMPORT_TAG:
         writer.byte(reader.byte()).unsigned(reader.unsigned());
@@ -192,22 +142,14 @@ function rewriteImports(section: Uint8Array, options: RewriteOptions, globals: {
   return writer.toBytes();
 }
 
-function rewriteMemories(section: Uint8Array, options: RewriteOptions): Uint8Array {
+/** Caps the module's memories and appends the interrupt memory when there is one; returns how many the module defines. */
+function rewriteMemories(section: Uint8Array, options: RewriteOptions, writer: Writer): number {
   const reader = new Reader(section);
-  const writer = new Writer();
   const count = reader.u32();
-  writer.unsigned(count);
+  writer.unsigned(options.interruptible ? count + 1 : count);
   for (let i = 0; i < count; i++) capLimits(reader, writer, options.maxPages, `memory ${i}`, options.minPages);
-  return writer.toBytes();
-}
-
-/** Skips a value type, returning false for one whose globals JavaScript cannot read or write (`v128`). */
-function skipValueType(reader: Reader): boolean {
-  const type = reader.byte();
-  if (type === 0x7b) return false;
-  // (ref ht) and (ref null ht) carry a heap type.
-  if (type === 0x63 || type === 0x64) reader.unsigned();
-  return true;
+  if (options.interruptible) writer.byte(LIMITS_HAS_MAX | LIMITS_SHARED).unsigned(1).unsigned(1);
+  return count;
 }
 
 /** Skips a constant expression up to its `end`; throws on an instruction a global initializer does not use. */
@@ -250,7 +192,7 @@ function mutableGlobals(section: Uint8Array, importedGlobals: number): number[] 
   const mutable: number[] = [];
   for (let i = 0; i < count; i++) {
     const index = importedGlobals + i;
-    const readable = skipValueType(reader);
+    const readable = reader.valueType() !== V128;
     const isMutable = reader.byte() === 1;
     skipConstantExpression(reader, index);
     if (!isMutable) continue;
@@ -260,20 +202,33 @@ function mutableGlobals(section: Uint8Array, importedGlobals: number): number[] 
   return mutable;
 }
 
-function addGlobalExports(section: Uint8Array, globals: readonly number[]): Uint8Array {
+interface Export {
+  name: string;
+  kind: number;
+  index: number;
+  /** What to throw when the module already exports this name. */
+  taken: new (message: string) => InvalidModuleError;
+}
+
+function addExports(section: Uint8Array, added: readonly Export[]): Uint8Array {
   const reader = new Reader(section);
   const count = reader.u32();
-  const names = globals.map((index) => EXPOSED_GLOBAL_PREFIX + index);
-  const rest = section.subarray(reader.offset);
-  const writer = new Writer().unsigned(count + globals.length).bytes(rest);
+  const writer = new Writer().unsigned(count + added.length).bytes(section.subarray(reader.offset));
   for (let i = 0; i < count; i++) {
-    if (names.includes(reader.name())) throw new UnexposableGlobalError(`the module already exports a name the host needs`);
+    const name = reader.name();
+    const clash = added.find((entry) => entry.name === name);
+    if (clash) throw new clash.taken(`the module already exports "${name}", a name the host needs`);
     reader.byte();
     reader.unsigned();
   }
-  globals.forEach((index, i) => writer.name(names[i]!).byte(EXPORT_GLOBAL).unsigned(index));
+  for (const { name, kind, index } of added) writer.name(name).byte(kind).unsigned(index);
   return writer.toBytes();
 }
+
+/** Section ids in the order a module must have them (custom sections, id 0, may go anywhere). */
+const SECTION_ORDER = [1, SECTION_IMPORT, 3, 4, SECTION_MEMORY, 13, SECTION_GLOBAL, SECTION_EXPORT, 8, 9, 12, SECTION_CODE, 11];
+const EMPTY_SECTION = Uint8Array.of(0);
+const rank = (id: number) => SECTION_ORDER.indexOf(id);
 
 export function rewriteModule(bytes: Uint8Array, options: RewriteOptions): Uint8Array {
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -283,17 +238,51 @@ export function rewriteModule(bytes: Uint8Array, options: RewriteOptions): Uint8
   const reader = new Reader(bytes);
   reader.offset = MAGIC_AND_VERSION;
   const writer = new Writer().bytes(bytes.subarray(0, MAGIC_AND_VERSION));
-  const globals = { imported: 0 };
+  const imported: Imported = { functions: 0, memories: 0, globals: 0 };
+  let flagMemory = 0;
   let exposed: number[] = [];
+  const exports = (): Export[] => [
+    ...exposed.map((index) => ({ name: EXPOSED_GLOBAL_PREFIX + index, kind: EXPORT_GLOBAL, index, taken: UnexposableGlobalError })),
+    ...(options.interruptible ? [{ name: INTERRUPT_EXPORT, kind: EXPORT_MEMORY, index: flagMemory, taken: UninterruptibleModuleError }] : []),
+  ];
+  const rewrite = (id: number, content: Uint8Array): Uint8Array => {
+    switch (id) {
+      case SECTION_IMPORT:
+        return rewriteImports(content, options, imported);
+      case SECTION_MEMORY: {
+        const memories = new Writer();
+        flagMemory = imported.memories + rewriteMemories(content, options, memories);
+        return memories.toBytes();
+      }
+      case SECTION_GLOBAL:
+        if (options.exposeMutableGlobals) exposed = mutableGlobals(content, imported.globals);
+        return content;
+      case SECTION_EXPORT: {
+        const added = exports();
+        return added.length > 0 ? addExports(content, added) : content;
+      }
+      case SECTION_CODE:
+        return options.interruptible ? instrumentCode(content, { importedFunctions: imported.functions, flagMemory }) : content;
+      default:
+        return content;
+    }
+  };
+  // A module without a memory or export section gets one when the host needs to add to it.
+  const missing = new Set<number>(options.interruptible ? [SECTION_MEMORY, SECTION_EXPORT] : []);
+  const emit = (id: number, content: Uint8Array) => {
+    missing.delete(id);
+    const rewritten = rewrite(id, content);
+    writer.byte(id).unsigned(rewritten.length).bytes(rewritten);
+  };
+  const emitMissingBefore = (order: number) => {
+    for (const absent of missing) if (rank(absent) < order) emit(absent, EMPTY_SECTION);
+  };
   while (reader.offset < bytes.length) {
     const id = reader.byte();
     const content = reader.slice(reader.u32());
-    let rewritten = content;
-    if (id === SECTION_IMPORT) rewritten = rewriteImports(content, options, globals);
-    else if (id === SECTION_MEMORY) rewritten = rewriteMemories(content, options);
-    else if (id === SECTION_GLOBAL && options.exposeMutableGlobals) exposed = mutableGlobals(content, globals.imported);
-    else if (id === SECTION_EXPORT && exposed.length > 0) rewritten = addGlobalExports(content, exposed);
-    writer.byte(id).unsigned(rewritten.length).bytes(rewritten);
+    if (id !== SECTION_CUSTOM) emitMissingBefore(rank(id));
+    emit(id, content);
   }
+  emitMissingBefore(Infinity);
   return writer.toBytes();
 }
