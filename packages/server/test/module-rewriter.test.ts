@@ -359,6 +359,24 @@ describe('module rewriter: interruptible modules', () => {
       functions: [{ type: TYPE.none, body: [0xfd, 0x9a, 0x01] }],
     });
     assert.throws(() => rewriteModule(imported, { maxPages: 4, interruptible: true }), /function 1 uses opcode 0xfd 154/, 'imported functions count');
+    const unknown: [Bytes, RegExp][] = [
+      [[0x1d], /opcode 0x1d,/],
+      [[0x41, 0x00, 0xd3], /opcode 0xd3,/], // ref.eq
+      [[0xfc, 0x13], /opcode 0xfc 19,/],
+      [[0xfe, 0x04], /opcode 0xfe 4,/],
+      [[0xfd, 0x94, 0x02], /opcode 0xfd 276,/],
+      [[0x1f, 0x40, 0x01, 0x04, 0x00, END], /opcode 0x1f with catch kind 4/],
+    ];
+    for (const [body, message] of unknown) {
+      const bytes = buildModule({ functions: [{ type: TYPE.none, body }] });
+      assert.throws(() => rewriteModule(bytes, { maxPages: 4, interruptible: true }), message);
+      assert.throws(() => rewriteModule(bytes, { maxPages: 4, interruptible: true }), UninterruptibleModuleError);
+    }
+  });
+
+  it('refuses a function whose last instruction runs past the end of its body', () => {
+    const bytes = buildModule({ functions: [{ type: TYPE.none, body: [0x44] }, { type: TYPE.none, body: [0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01] }] });
+    assert.throws(() => rewriteModule(bytes, { maxPages: 4, interruptible: true }), /function 0 runs past the end of its body/);
   });
 
   it('refuses code that uses the memory index the interrupt memory will have, which could clear the flag', () => {
