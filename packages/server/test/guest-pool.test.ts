@@ -5,7 +5,7 @@ import { GuestCallError, GuestPool, rewriteModule } from '@livestate/server';
 import { quietLogger } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 
-const SETTINGS = { logLevel: 'info', recycleBytes: 64 * 1024 * 1024, maxOutputBytes: 1024 * 1024, maxKernelBytes: 16 * 1024 * 1024, restorable: false } as const;
+const SETTINGS = { logLevel: 'info', recycleBytes: 64 * 1024 * 1024, maxOutputBytes: 1024 * 1024, maxKernelBytes: 16 * 1024 * 1024, restorable: false, interruptible: false } as const;
 
 async function loadGuest(pool: GuestPool, name: string): Promise<number> {
   const bytes = rewriteModule(await readFile(guestPath(name)), { maxPages: 256, renameImports: {} });

@@ -3,7 +3,8 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GuestPool, LiveStateServer, SqliteStorage, wasmHandler } from '@livestate/server';
+import { GuestPool, LiveStateServer, SqliteStorage, wasmHandler, type WasmHandler } from '@livestate/server';
+import { CaptureLogger } from './support/capture-logger.js';
 import { joinTopic, quietLogger, startServer } from './support/clients.js';
 import { guestPath } from './support/guests.js';
 import { WasmTestServer } from './support/wasm-test-server.js';
@@ -150,7 +151,7 @@ describe('resident states and their workers', () => {
   });
 
   it('drops the least recently used states past the memory budget, and loads them again when needed', async () => {
-    pool = new GuestPool(1, { residentMiB: 0 });
+    pool = new GuestPool(1, { residentMiB: 0, inline: false });
     const handler = await wasmHandler(guestPath('resident-raw'), { pool, watch: false, logger: quietLogger });
     server = await startServer({ logger: quietLogger, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
     const a = await counterClient(joinTopic(server.url, 'counter:a'));
@@ -171,7 +172,7 @@ describe('resident states and their workers', () => {
   it("runs the calls sent behind a runaway one on a fresh worker, each with its state loaded again", async () => {
     await server?.close();
     await pool?.close();
-    pool = new GuestPool(1);
+    pool = new GuestPool(1, { inline: false });
     const handler = await wasmHandler(guestPath('resident-raw'), { pool, watch: false, logger: quietLogger, timeoutMs: 300 });
     server = await startServer({ logger: quietLogger, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
     const clients = await Promise.all(['runaway', 'b', 'c'].map((name) => counterClient(joinTopic(server.url, `counter:${name}`))));
@@ -189,6 +190,58 @@ describe('resident states and their workers', () => {
     assert.deepEqual((await runaway!.send('add', { by: 1 })).patch?.[0], { op: 'replace', path: '/count', value: 2 });
     for (const client of clients) client.client.close();
     handler.close();
+  });
+});
+
+describe("resident calls on the server's own thread", () => {
+  const logger = new CaptureLogger();
+  let pool: GuestPool;
+  let server: LiveStateServer;
+  let handler: WasmHandler;
+  before(async () => {
+    pool = new GuestPool(1);
+    handler = await wasmHandler(guestPath('resident-raw'), { pool, watch: false, logger, timeoutMs: 500 });
+    server = await startServer({ logger, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
+  });
+  after(async () => {
+    await server.close();
+    handler.close();
+    await pool.close();
+  });
+
+  it('stops a runaway guest there within its budget, runs the event on a worker (where it times out), and sends its module to workers', async () => {
+    const runaway = await counterClient(joinTopic(server.url, 'counter:spin'));
+    const other = await counterClient(joinTopic(server.url, 'counter:other'));
+    await other.send('add', { by: 1 });
+    const heartbeat = other.client.ref();
+    let settled = false;
+    const failed = runaway.send('spin').finally(() => (settled = true));
+    other.client.send([null, heartbeat, 'phoenix', 'heartbeat', {}]);
+    await other.client.nextReply(heartbeat);
+    assert.equal(settled, false, 'the heartbeat was answered while the runaway call ran on the worker');
+    assert.match((await failed).error ?? '', /^the handler for "spin" timed out: the handler did not finish within 500 ms/);
+    assert.ok(logger.lines.some((line) => /"spin" ran past 10 ms on the server's thread: the module's calls run on worker threads for 30 s/.test(line)));
+    // Its state and the other topic's are as they were, now served by a worker.
+    assert.deepEqual((await runaway.send('add', { by: 1 })).patch?.[0], { op: 'replace', path: '/count', value: 1 });
+    assert.deepEqual((await other.send('add', { by: 1 })).patch, [
+      { op: 'replace', path: '/count', value: 2 },
+      { op: 'replace', path: '/calls', value: 1 },
+    ]);
+    runaway.client.close();
+    other.client.close();
+  });
+
+  it('loads a state of more than 64 KiB on a worker, never on the server\'s thread', async () => {
+    const big = await counterClient(joinTopic(server.url, 'counter:big'));
+    // Grown after it was loaded while small, the state stays where it is.
+    assert.ok((await big.send('pad', { bytes: 70_000 })).patch);
+    assert.deepEqual((await big.send('add', { by: 1 })).patch?.[0], { op: 'replace', path: '/count', value: 1 });
+    // A new module version loads every state again: this one is too large for the server's thread.
+    await handler.load();
+    const warnings = logger.lines.filter((line) => line.includes('ran past')).length;
+    assert.match((await big.send('spin')).error ?? '', /timed out/);
+    assert.equal(logger.lines.filter((line) => line.includes('ran past')).length, warnings, 'it ran on a worker from the start');
+    big.client.close();
   });
 });
 

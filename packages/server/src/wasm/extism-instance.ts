@@ -13,6 +13,8 @@ export type GuestLog = (level: LogLevel, message: string) => void;
 const GUEST_ERROR_PREFIX = 'Plugin-originated error: ';
 const KERNEL_NAMESPACE = 'extism:host/env';
 const MAX_VAR_BYTES = 1024 * 1024;
+/** The memory the module rewriter adds with `interruptible`, holding the interrupt flag. */
+const INTERRUPT_EXPORT = 'livestate_interrupt';
 
 /** The SDK logs through a console; this one sends each line to `log` at its level. */
 function consoleFor(log: GuestLog): Console {
@@ -55,16 +57,25 @@ export async function instantiateExtism(module: WebAssembly.Module, settings: Pl
   }
   memory = exported;
   const snapshot = settings.restorable ? InstanceSnapshot.take(exports, memory) : undefined;
-  return extismInstance(plugin, exported, budget, () => {
+  const interrupt = exports[INTERRUPT_EXPORT];
+  const reset = () => {
     if (!snapshot?.restore()) return false;
     vars.clear();
     return true;
-  });
+  };
+  return extismInstance(plugin, exported, budget, reset, interrupt instanceof WebAssembly.Memory && interrupt.buffer instanceof SharedArrayBuffer ? interrupt.buffer : undefined);
 }
 
-function extismInstance(plugin: Plugin, memory: WebAssembly.Memory, budget: KernelBudget, reset: () => boolean): GuestInstance {
+function extismInstance(
+  plugin: Plugin,
+  memory: WebAssembly.Memory,
+  budget: KernelBudget,
+  reset: () => boolean,
+  interruptFlag: SharedArrayBuffer | undefined,
+): GuestInstance {
   return {
     reset,
+    ...(interruptFlag ? { interruptFlag } : {}),
     async call(name: string, input: GuestInput) {
       if (typeof input !== 'string') throw new TypeError('an Extism call takes one JSON text');
       budget.reset();

@@ -18,6 +18,11 @@ export interface GuestInstance {
    * without it is replaced at every switch.
    */
   reset?(): boolean;
+  /**
+   * The interrupt flag of a module rewritten `interruptible`: storing 1 in its first i32 makes
+   * the guest trap at its next function entry or loop header.
+   */
+  readonly interruptFlag?: SharedArrayBuffer;
   close(): Promise<void>;
 }
 

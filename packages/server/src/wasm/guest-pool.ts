@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { EntryMark } from './entry-mark.js';
+import type { InlineGuests } from './inline-guests.js';
 import { ResidentPlacement, residentState, type ResidentState } from './resident-placement.js';
 import type {
   CompiledModule,
@@ -64,6 +65,11 @@ export interface CallOptions {
 
 export interface GuestPoolOptions {
   /**
+   * Run resident calls of interruptible modules on the server's own thread when they are
+   * small (see the README's "Resident state"). Default true.
+   */
+  inline?: boolean;
+  /**
    * The memory a worker's resident instances may hold together; past it, the states used
    * least recently are dropped (and loaded again by their next call). Default 256 MiB.
    */
@@ -84,6 +90,15 @@ interface PendingCall extends CallOptions {
 interface Lane {
   waiting: PendingCall[];
   running: boolean;
+}
+
+/** A resident call, as the pool receives it. */
+interface ResidentRequest {
+  moduleId: number;
+  name: string;
+  input: GuestInput;
+  options: CallOptions;
+  state: ResidentState;
 }
 
 /** A call sent to a worker. */
@@ -116,6 +131,39 @@ const MAX_PASSES = 4;
  * per call (a round trip between threads costs about 18 µs of CPU alone, 7 µs four at a time).
  */
 const PIPELINE_DEPTH = 4;
+
+/**
+ * Loads the inline runner, and with it @extism/extism, whose `import "wasi"` makes Node print
+ * an ExperimentalWarning, although the server never uses node:wasi (guests get the sandbox of
+ * sandbox-wasi.ts): that one warning is dropped while it loads. Workers start with
+ * `--disable-warning=ExperimentalWarning` for the same reason.
+ */
+async function loadInlineGuests(): Promise<InlineGuests> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (!/\bWASI\b/.test(text)) (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    const { InlineGuests } = await import('./inline-guests.js');
+    return new InlineGuests();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
+/** `make`, called at most once. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/** Where the placement records the states held on the server's own thread. */
+const INLINE = Symbol('inline');
+type Holder = PoolWorker | typeof INLINE;
+
+/** A state whose text is longer is loaded on a worker, not on the server's own thread. */
+const MAX_INLINE_LOAD = 64 * 1024;
 
 const WORKER_URL = new URL('./plugin-worker.js', import.meta.url);
 
@@ -154,14 +202,18 @@ export class GuestPool {
     return GuestPool.sharedPool;
   }
 
-  private readonly placement: ResidentPlacement<PoolWorker>;
+  private readonly placement: ResidentPlacement<Holder>;
+  private readonly inlineAllowed: boolean;
+  private inline: InlineGuests | undefined;
+  private inlineLoading: Promise<void> | undefined;
 
   /** `size`: the worker threads, by default the machine's parallelism (at least 2). */
   constructor(
     readonly size: number = Math.max(2, availableParallelism()),
-    { residentMiB = 256 }: GuestPoolOptions = {},
+    { residentMiB = 256, inline = true }: GuestPoolOptions = {},
   ) {
     this.placement = new ResidentPlacement(residentMiB * 1024 * 1024);
+    this.inlineAllowed = inline;
   }
 
   /**
@@ -170,6 +222,7 @@ export class GuestPool {
    * snapshot compiles it again with that much initial memory, so that resets stay cheap.
    */
   load(module: CompiledModule, settings: PluginSettings, logger: Logger, bytes?: Uint8Array): number {
+    if (settings.interruptible) this.prepareInline();
     return this.add({ kind: 'extism', module, ...(bytes ? { bytes } : {}) }, settings, logger);
   }
 
@@ -190,6 +243,13 @@ export class GuestPool {
     const loaded = this.modules.get(moduleId);
     if (this.closed) return Promise.reject(new GuestCallError('closed', 'the guest pool is closed'));
     if (!loaded) return Promise.reject(new GuestCallError('closed', `module ${moduleId} is not loaded`));
+    const state = options.resident ? residentState(moduleId, options.caller) : undefined;
+    if (state) {
+      // The state's text is made at most once, whichever thread ends up loading it.
+      options = { ...options, resident: { stateText: once(options.resident!.stateText) } };
+      const inline = this.inlineCall(loaded, { moduleId, name, input, options, state });
+      if (inline) return inline;
+    }
     const lane = this.laneOf(options.topic);
     if (lane.waiting.length >= options.maxWaiting) {
       const count = lane.waiting.length;
@@ -197,7 +257,6 @@ export class GuestPool {
     }
     loaded.pending++;
     return new Promise<string | null>((resolve, reject) => {
-      const state = options.resident ? residentState(moduleId, options.caller) : undefined;
       lane.waiting.push({ ...options, moduleId, name, input, ...(state ? { state } : {}), resolve, reject });
       if (!lane.running && lane.waiting.length === 1) this.turns.push(options.topic);
       this.dispatch();
@@ -210,6 +269,59 @@ export class GuestPool {
    */
   forget(moduleId: number, caller: string): void {
     this.drop(this.placement.remove(residentState(moduleId, caller).key));
+  }
+
+  /**
+   * Runs a resident call on the server's own thread when its module is interruptible and not
+   * demoted, and its state is held there, or held nowhere and small enough to load there;
+   * `undefined` when it goes to a worker. A call the watchdog stopped goes to a worker then.
+   */
+  private inlineCall(loaded: LoadedModule, call: ResidentRequest): Promise<string | null> | undefined {
+    const { moduleId, options, state } = call;
+    if (!this.inlineAllowed || !loaded.settings.interruptible) return undefined;
+    if (!this.inline) {
+      this.prepareInline();
+      return undefined;
+    }
+    if (!this.inline.accepts(moduleId, loaded.settings)) return undefined;
+    const holder = this.placement.holderOf(state.key);
+    let load: string | undefined;
+    if (holder === undefined) {
+      load = options.resident!.stateText();
+      if (load.length > MAX_INLINE_LOAD) return undefined;
+    } else if (holder !== INLINE) {
+      return undefined;
+    }
+    loaded.pending++;
+    return this.runInline(loaded, call, load);
+  }
+
+  private async runInline(loaded: LoadedModule, call: ResidentRequest, load: string | undefined): Promise<string | null> {
+    const { moduleId, name, input, options, state } = call;
+    const request = { name, input, caller: options.caller, resident: load === undefined ? {} : { load } };
+    const log = (level: LogLevel, message: string) => this.log(moduleId, level, message);
+    const outcome = await this.inline!.run(moduleId, loaded.guest, loaded.settings, log, request, options.timeoutMs);
+    this.release(moduleId);
+    if (outcome === 'overran') {
+      this.placement.removeWhere((placed) => placed.worker === INLINE && placed.state.moduleId === moduleId);
+      return this.call(moduleId, name, input, options);
+    }
+    if (outcome.type === 'done' && outcome.residentBytes !== undefined) {
+      for (const dropped of this.placement.place(state, INLINE, outcome.residentBytes, () => false)) this.drop(dropped);
+    } else {
+      this.placement.remove(state.key);
+    }
+    if (outcome.type === 'failed') throw new GuestCallError(outcome.kind, outcome.message);
+    return outcome.output;
+  }
+
+  /** Starts loading the inline runner, which calls use once it is there (until then they go to workers). */
+  private prepareInline(): void {
+    if (!this.inlineAllowed || this.closed) return;
+    this.inlineLoading ??= loadInlineGuests().then((inline) => {
+      if (this.closed) void inline.close();
+      else this.inline = inline;
+    });
   }
 
   /** Fails queued and running calls, clears their timers and ends the workers. */
@@ -225,7 +337,8 @@ export class GuestPool {
       clearTimeout(entry.timer);
       for (const { call } of entry.sent.splice(0)) call.reject(new GuestCallError('closed', 'the guest pool was closed while the call was running'));
     }
-    await Promise.all(workers.map(({ worker }) => worker.terminate()));
+    await this.inlineLoading;
+    await Promise.all([...workers.map(({ worker }) => worker.terminate()), this.inline?.close()]);
     if (GuestPool.sharedPool === this) GuestPool.sharedPool = undefined;
   }
 
@@ -267,7 +380,7 @@ export class GuestPool {
     const free = this.workers.find((candidate) => candidate.sent.length === 0) ?? this.spawn();
     for (let turn = 0; turn < this.turns.length; turn++) {
       const state = this.lanes.get(this.turns[turn]!)!.waiting[0]!.state;
-      const holder = state && this.placement.holderOf(state.key);
+      const holder = state && this.workerHolding(state.key);
       if (!holder) {
         if (free) return { entry: free, turn };
       } else if (holder.sent.length < PIPELINE_DEPTH) {
@@ -312,7 +425,7 @@ export class GuestPool {
     entry.idlePasses = 0;
     entry.worker.ref();
     const { moduleId, name, input, caller, state } = call;
-    const resident = call.resident && (this.placement.holderOf(state!.key) === entry ? {} : { load: call.resident.stateText() });
+    const resident = call.resident && (this.workerHolding(state!.key) === entry ? {} : { load: call.resident.stateText() });
     this.post(entry, { type: 'call', callId, moduleId, name, input, caller, ...(resident ? { resident } : {}) });
   }
 
@@ -406,17 +519,29 @@ export class GuestPool {
     for (const dropped of this.placement.place(state, entry, bytes, sentFor)) this.drop(dropped);
   }
 
-  /** Tells a worker to drop a state it held. */
-  private drop(placed: { worker: PoolWorker; state: ResidentState } | undefined): void {
-    if (placed && this.workers.includes(placed.worker)) {
-      this.post(placed.worker, { type: 'evict', moduleId: placed.state.moduleId, callers: [placed.state.caller] });
-    }
+  /** The worker that holds a state, if one does (not the server's own thread). */
+  private workerHolding(key: string): PoolWorker | undefined {
+    const holder = this.placement.holderOf(key);
+    return holder === INLINE ? undefined : holder;
+  }
+
+  /** Tells the thread that held a state to drop it. */
+  private drop(placed: { worker: Holder; state: ResidentState } | undefined): void {
+    if (!placed) return;
+    const { worker, state } = placed;
+    if (worker === INLINE) this.inline?.evict(state.moduleId, state.caller);
+    else if (this.workers.includes(worker)) this.post(worker, { type: 'evict', moduleId: state.moduleId, callers: [state.caller] });
   }
 
   private settle(call: PendingCall): void {
     this.endTurn(call);
-    const loaded = this.modules.get(call.moduleId);
-    if (loaded && --loaded.pending === 0 && loaded.retired) this.unload(call.moduleId);
+    this.release(call.moduleId);
+  }
+
+  /** A call of the module is over; a retired module with none left is unloaded. */
+  private release(moduleId: number): void {
+    const loaded = this.modules.get(moduleId);
+    if (loaded && --loaded.pending === 0 && loaded.retired) this.unload(moduleId);
   }
 
   private unload(moduleId: number): void {
@@ -425,6 +550,7 @@ export class GuestPool {
       if (entry.loaded.delete(moduleId)) this.post(entry, { type: 'unload', moduleId });
     }
     this.placement.removeWhere((placed) => placed.state.moduleId === moduleId);
+    void this.inline?.unload(moduleId);
   }
 
   private post(entry: PoolWorker, message: ToWorker): void {

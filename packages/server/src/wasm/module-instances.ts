@@ -42,6 +42,8 @@ export class ModuleInstances {
     private readonly guest: GuestModule,
     private readonly settings: PluginSettings,
     private readonly log: GuestLog,
+    /** Told of each instance it closes. */
+    private readonly closing: (instance: GuestInstance) => void = () => undefined,
   ) {}
 
   /** Whether an instance holds the caller's resident state. */
@@ -53,10 +55,10 @@ export class ModuleInstances {
    * Runs a call; `entering` is called just before the guest is entered (after any
    * instance was created), where its time limit starts. Never rejects.
    */
-  async run({ name, input, caller, resident }: CallRequest, entering: () => void): Promise<CallOutcome> {
+  async run({ name, input, caller, resident }: CallRequest, entering: (instance: GuestInstance) => void): Promise<CallOutcome> {
     try {
       const instance = resident ? await this.residentInstance(caller, resident.load) : await this.classicInstance(caller);
-      entering();
+      entering(instance);
       if (resident?.load !== undefined) await instance.call(LOAD_EXPORT, resident.load);
       const output = await instance.call(name, input);
       const { maxOutputBytes, recycleBytes } = this.settings;
@@ -95,7 +97,7 @@ export class ModuleInstances {
     const instances = [this.instance, this.spare, ...this.residents.values()];
     this.instance = this.spare = undefined;
     this.residents.clear();
-    await Promise.all(instances.map((instance) => instance?.close().catch(() => undefined)));
+    await Promise.all(instances.map((instance) => instance && this.closeInstance(instance)));
   }
 
   private async instantiate(): Promise<GuestInstance> {
@@ -123,7 +125,7 @@ export class ModuleInstances {
   private async discard(): Promise<void> {
     const instance = this.instance;
     this.instance = undefined;
-    await instance?.close().catch(() => undefined);
+    if (instance) await this.closeInstance(instance);
   }
 
   /** Keeps an instance that no longer holds a state as the spare, when it can be put back as it was created; closes it otherwise. */
@@ -133,7 +135,7 @@ export class ModuleInstances {
       return;
     }
     this.startLarger(instance.memoryBytes);
-    await instance.close().catch(() => undefined);
+    await this.closeInstance(instance);
   }
 
   /** The instance for a classic call: any, put back as it was created when its last call was for another state. */
@@ -171,6 +173,11 @@ export class ModuleInstances {
     if (!instance) return;
     this.residents.delete(caller);
     if (error instanceof GuestError) await this.release(instance);
-    else await instance.close().catch(() => undefined);
+    else await this.closeInstance(instance);
+  }
+
+  private async closeInstance(instance: GuestInstance): Promise<void> {
+    this.closing(instance);
+    await instance.close().catch(() => undefined);
   }
 }

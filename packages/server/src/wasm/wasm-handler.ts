@@ -9,7 +9,7 @@ import type { Payload } from '../transport/serializer.js';
 import { COMPONENT_EVENTS_CALL } from './component-instance.js';
 import { handlerFile, isComponent, loadComponent } from './component-loader.js';
 import { GuestCallError, GuestPool, type CallOptions } from './guest-pool.js';
-import { rewriteModule, UnexposableGlobalError } from './module-rewriter.js';
+import { rewriteModule, UnexposableGlobalError, UninterruptibleModuleError, type RewriteOptions } from './module-rewriter.js';
 import { StateLineage } from './state-lineage.js';
 import { WASI_MODULES, WASI_NAMESPACE } from './sandbox-wasi.js';
 import { envelopeStateText, StateTexts } from './state-texts.js';
@@ -157,8 +157,10 @@ export class WasmHandler implements LiveStateHandler {
     if (!hasInit) logger.warn('exports no "init" function: every join will get an error instead of a state');
     const resident = exported('livestate_resident');
     if (resident && !exported(LOAD_EXPORT)) throw new Error(`${this.path} exports livestate_resident but no ${LOAD_EXPORT} function to load a state with`);
+    const interruptible = resident ? await this.interruptible(bytes, restorable, logger) : undefined;
+    const loaded = interruptible ?? { module, rewritten };
     return {
-      moduleId: this.pool.load(module, this.settings(restorable), logger, rewritten),
+      moduleId: this.pool.load(loaded.module, this.settings(restorable, interruptible !== undefined), logger, loaded.rewritten),
       events: new Set(exports.filter(isEventExport).map((entry) => entry.name)),
       hasInit,
       envelope: exports.some((entry) => entry.name === 'livestate_envelope'),
@@ -185,7 +187,23 @@ export class WasmHandler implements LiveStateHandler {
     }
   }
 
-  private settings(restorable: boolean): PluginSettings {
+  /**
+   * A resident module again, with interrupt checks, so that its small calls can run on the
+   * server's own thread; `undefined` (it runs on worker threads only) for a module the
+   * rewriter cannot instrument.
+   */
+  private async interruptible(bytes: Uint8Array, restorable: boolean, logger: Logger): Promise<{ module: WebAssembly.Module; rewritten: Uint8Array } | undefined> {
+    try {
+      const rewritten = rewriteModule(bytes, { ...this.rewriteOptions(), exposeMutableGlobals: restorable, interruptible: true });
+      return { module: await WebAssembly.compile(rewritten), rewritten };
+    } catch (error) {
+      if (!(error instanceof UninterruptibleModuleError)) throw error;
+      logger.info(`${error.message}: its calls run on worker threads only`);
+      return undefined;
+    }
+  }
+
+  private settings(restorable: boolean, interruptible = false): PluginSettings {
     const recycleMiB = this.options.recycleMemoryMiB ?? this.maxPages / 32;
     return {
       logLevel: this.options.logLevel ?? 'info',
@@ -193,6 +211,7 @@ export class WasmHandler implements LiveStateHandler {
       maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       maxKernelBytes: this.maxPages * 64 * 1024,
       restorable,
+      interruptible,
     };
   }
 
@@ -202,10 +221,7 @@ export class WasmHandler implements LiveStateHandler {
    * states; a module whose globals cannot be exported gets a fresh instance instead.
    */
   private rewrite(bytes: Uint8Array, logger: Logger): { rewritten: Uint8Array; restorable: boolean } {
-    const options = {
-      maxPages: this.maxPages,
-      renameImports: Object.fromEntries(WASI_MODULES.map((name) => [name, WASI_NAMESPACE])),
-    };
+    const options = this.rewriteOptions();
     try {
       return { rewritten: rewriteModule(bytes, { ...options, exposeMutableGlobals: true }), restorable: true };
     } catch (error) {
@@ -213,6 +229,10 @@ export class WasmHandler implements LiveStateHandler {
       logger.warn(`${error.message}: each call for another topic or connection gets a fresh instance, which is slower`);
       return { rewritten: rewriteModule(bytes, options), restorable: false };
     }
+  }
+
+  private rewriteOptions(): RewriteOptions {
+    return { maxPages: this.maxPages, renameImports: Object.fromEntries(WASI_MODULES.map((name) => [name, WASI_NAMESPACE])) };
   }
 
   private guestLogger(): Logger {

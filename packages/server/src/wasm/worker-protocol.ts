@@ -19,6 +19,11 @@ export interface PluginSettings {
    * can be put back as it was created; otherwise it is replaced.
    */
   restorable: boolean;
+  /**
+   * The module was rewritten with interrupt checks (see the module rewriter's `interruptible`),
+   * so a watchdog can stop it on the server's own thread, where its resident calls may run.
+   */
+  interruptible: boolean;
 }
 
 /**

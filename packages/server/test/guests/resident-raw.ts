@@ -104,3 +104,15 @@ export function spin(): i32 {
   while (count >= 0) count = (count + 1) & 0x7fffffff;
   return count;
 }
+
+@json
+class Pad {
+  bytes: i32 = 0;
+}
+
+/** Adds a member of `bytes` characters the guest does not keep (the server does). */
+export function pad(): i32 {
+  const bytes = JSON.parse<Pad>(readInput()).bytes;
+  writeOutput(`{"patch":[{"op":"add","path":"/padding","value":"${'x'.repeat(bytes)}"}]}`);
+  return 0;
+}
