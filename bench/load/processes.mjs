@@ -24,6 +24,7 @@ export const TARGETS = {
   'livestate js, sqlite': ['livestate.mjs', '--handler', 'js', '--storage', 'sqlite'],
   'livestate js, sqlite fsync': ['livestate.mjs', '--handler', 'js', '--storage', 'sqlite', '--fsync'],
   'phoenix reference': ['phoenix.mjs'],
+  'phoenix reference, writes held': ['phoenix.mjs', '--hold-writes'],
   'raw echo': ['raw.mjs', '--mode', 'echo'],
   'raw broadcast': ['raw.mjs', '--mode', 'broadcast'],
 };

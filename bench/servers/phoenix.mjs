@@ -4,9 +4,27 @@
 // `limit`), is acknowledged to its sender, and its `state:patch` is encoded once and sent as a
 // Phoenix broadcast (null join_ref) to every member. No handler sandbox, no storage, no reply
 // events, no validation: what a fan-out costs at the least.
+// --hold-writes: each socket's writes wait for the end of the event loop's turn and leave in one
+// write, as @livestate/server's do (its TurnBatch): the same transport, to tell it from the rest.
 import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 import { announce, controlRequests } from './control.mjs';
+
+const { values } = parseArgs({ options: { 'hold-writes': { type: 'boolean', default: false } } });
+const held = new Set();
+function holdUntilTurnEnds(socket) {
+  if (held.has(socket)) return;
+  if (held.size === 0) {
+    setImmediate(() => {
+      const sockets = [...held];
+      held.clear();
+      for (const each of sockets) each.uncork();
+    });
+  }
+  socket.cork();
+  held.add(socket);
+}
 
 /** topic -> { state, version, members: Set<ws> } */
 const topics = new Map();
@@ -44,8 +62,12 @@ function addTodo(ws, [joinRef, ref, topic, , { todo }]) {
 }
 
 const http = createServer(controlRequests);
-new WebSocketServer({ server: http, path: '/socket/websocket' }).on('connection', (ws) => {
+new WebSocketServer({ server: http, path: '/socket/websocket' }).on('connection', (ws, request) => {
   ws.joined = new Set();
+  if (values['hold-writes']) {
+    const send = ws.send.bind(ws);
+    ws.send = (data) => (holdUntilTurnEnds(request.socket), send(data));
+  }
   ws.on('message', (data) => {
     const message = JSON.parse(data.toString());
     const [, ref, topic, event] = message;
