@@ -82,6 +82,10 @@ interface PendingCall extends CallOptions {
   input: GuestInput;
   /** For a call to a resident module: the state it is for. */
   state?: ResidentState;
+  /** Set when the state's text is sent with the call: its length. */
+  loadedText?: number;
+  /** Told how long the call ran in the guest (Infinity when it was stopped at its time limit). */
+  guestTime?: (ms: number) => void;
   resolve(output: string | null): void;
   reject(error: GuestCallError): void;
 }
@@ -250,14 +254,20 @@ export class GuestPool {
       const inline = this.inlineCall(loaded, { moduleId, name, input, options, state });
       if (inline) return inline;
     }
+    return this.enqueue(loaded, moduleId, name, input, options);
+  }
+
+  /** Queues a call in its topic's lane for a worker; `guestTime` learns how long it ran in the guest. */
+  private enqueue(loaded: LoadedModule, moduleId: number, name: string, input: GuestInput, options: CallOptions, guestTime?: (ms: number) => void): Promise<string | null> {
     const lane = this.laneOf(options.topic);
     if (lane.waiting.length >= options.maxWaiting) {
       const count = lane.waiting.length;
       return Promise.reject(new GuestCallError('busy', `${count} ${count === 1 ? 'call' : 'calls'} of topic "${options.topic}" are already waiting`));
     }
+    const state = options.resident ? residentState(moduleId, options.caller) : undefined;
     loaded.pending++;
     return new Promise<string | null>((resolve, reject) => {
-      lane.waiting.push({ ...options, moduleId, name, input, ...(state ? { state } : {}), resolve, reject });
+      lane.waiting.push({ ...options, moduleId, name, input, ...(state ? { state } : {}), ...(guestTime ? { guestTime } : {}), resolve, reject });
       if (!lane.running && lane.waiting.length === 1) this.turns.push(options.topic);
       this.dispatch();
     });
@@ -283,31 +293,31 @@ export class GuestPool {
       this.prepareInline();
       return undefined;
     }
-    if (!this.inline.accepts(moduleId, loaded.settings)) return undefined;
-    const holder = this.placement.holderOf(state.key);
-    let load: string | undefined;
-    if (holder === undefined) {
-      load = options.resident!.stateText();
-      if (load.length > MAX_INLINE_LOAD) return undefined;
-    } else if (holder !== INLINE) {
-      return undefined;
+    const placed = this.placement.placementOf(state.key);
+    if (!this.inline.accepts(moduleId, loaded.settings, placed?.worker === INLINE)) return undefined;
+    if (placed === undefined) {
+      if (options.resident!.stateText().length > MAX_INLINE_LOAD) return undefined;
+    } else if (placed.worker !== INLINE) {
+      // Held by a worker (from before the runner was loaded, or while the module was demoted): moved here when it was small.
+      if (placed.loadedText > MAX_INLINE_LOAD || placed.worker.sent.length > 0) return undefined;
+      this.drop(this.placement.remove(state.key));
     }
     loaded.pending++;
-    return this.runInline(loaded, call, load);
+    return this.runInline(loaded, call);
   }
 
-  private async runInline(loaded: LoadedModule, call: ResidentRequest, load: string | undefined): Promise<string | null> {
+  private async runInline(loaded: LoadedModule, call: ResidentRequest): Promise<string | null> {
     const { moduleId, name, input, options, state } = call;
-    const request = { name, input, caller: options.caller, resident: load === undefined ? {} : { load } };
     const log = (level: LogLevel, message: string) => this.log(moduleId, level, message);
+    const request = { name, input, caller: options.caller, stateText: options.resident!.stateText };
     const outcome = await this.inline!.run(moduleId, loaded.guest, loaded.settings, log, request, options.timeoutMs);
     this.release(moduleId);
     if (outcome === 'overran') {
-      this.placement.removeWhere((placed) => placed.worker === INLINE && placed.state.moduleId === moduleId);
-      return this.call(moduleId, name, input, options);
+      this.placement.remove(state.key);
+      return this.enqueue(loaded, moduleId, name, input, options, (guestMs) => this.inline?.judge(moduleId, guestMs, log));
     }
     if (outcome.type === 'done' && outcome.residentBytes !== undefined) {
-      for (const dropped of this.placement.place(state, INLINE, outcome.residentBytes, () => false)) this.drop(dropped);
+      for (const dropped of this.placement.place(state, INLINE, outcome.residentBytes, undefined, () => false)) this.drop(dropped);
     } else {
       this.placement.remove(state.key);
     }
@@ -426,6 +436,7 @@ export class GuestPool {
     entry.worker.ref();
     const { moduleId, name, input, caller, state } = call;
     const resident = call.resident && (this.workerHolding(state!.key) === entry ? {} : { load: call.resident.stateText() });
+    if (resident?.load !== undefined) call.loadedText = resident.load.length;
     this.post(entry, { type: 'call', callId, moduleId, name, input, caller, ...(resident ? { resident } : {}) });
   }
 
@@ -435,9 +446,10 @@ export class GuestPool {
       return;
     }
     if (entry.sent[0]?.callId !== message.callId) return;
-    const { call } = entry.sent.shift()!;
+    const { call, callId } = entry.sent.shift()!;
+    call.guestTime?.(entry.entryMark.elapsed(callId) ?? 0);
     this.timeFirst(entry);
-    if (call.state) this.placed(entry, call.state, message.type === 'done' ? message.residentBytes : undefined);
+    if (call.state) this.placed(entry, call.state, message.type === 'done' ? message.residentBytes : undefined, call.loadedText);
     if (message.type === 'done') call.resolve(message.output);
     else call.reject(new GuestCallError(message.kind, message.message));
     this.settle(call);
@@ -498,6 +510,7 @@ export class GuestPool {
       this.turns.unshift(call.topic);
     }
     if (running) {
+      running.call.guestTime?.(error.kind === 'timeout' ? Infinity : 0);
       running.call.reject(error);
       this.settle(running.call);
     }
@@ -509,14 +522,14 @@ export class GuestPool {
    * nowhere (the call failed, or the instance was recycled). A stale copy on another worker
    * is dropped, and so are the states `entry` used least recently past the memory budget.
    */
-  private placed(entry: PoolWorker, state: ResidentState, bytes: number | undefined): void {
+  private placed(entry: PoolWorker, state: ResidentState, bytes: number | undefined, loadedText: number | undefined): void {
     if (bytes === undefined) {
       const removed = this.placement.remove(state.key);
       if (removed?.worker !== entry) this.drop(removed);
       return;
     }
     const sentFor = (key: string) => entry.sent.some(({ call }) => call.state?.key === key);
-    for (const dropped of this.placement.place(state, entry, bytes, sentFor)) this.drop(dropped);
+    for (const dropped of this.placement.place(state, entry, bytes, loadedText, sentFor)) this.drop(dropped);
   }
 
   /** The worker that holds a state, if one does (not the server's own thread). */

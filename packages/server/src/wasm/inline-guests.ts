@@ -8,58 +8,83 @@ export const INLINE_BUDGET_MS = 10;
 /** How long a module that overran the budget runs on workers only. */
 const DEMOTED_MS = 30_000;
 
+/** A resident call: the state's text is made only if no instance here holds it when the call runs. */
+export interface InlineCall extends Omit<CallRequest, 'resident'> {
+  stateText(): string;
+}
+
 interface InlineModule {
   instances: ModuleInstances;
-  /** Until when (ms since the epoch) its calls go to workers: it overran the budget. */
+  /** Until when (ms since the epoch) its calls go to workers: one ran long on a worker too. */
   demotedUntil: number;
+  /** A call overran the budget here and runs again on a worker: no state is loaded here until it is judged. */
+  suspect: boolean;
 }
 
 /**
  * Runs calls of interruptible modules (rewritten with interrupt checks) on the server's own
  * thread, one at a time, without the round trip to a worker thread that a small event costs
  * more than itself. A call that runs past {@link INLINE_BUDGET_MS} is stopped by the
- * watchdog, and its module's calls go to workers for a while: the event loop is held at
- * most that long, and a guest that is slow on purpose cannot hold it again and again.
+ * watchdog and runs again on a worker. The budget is wall time, which a garbage collection or
+ * a busy core can use up too, so the module is judged by that second run: a slow one sends its
+ * calls to workers for a while, so that a guest slow on purpose cannot hold the event loop
+ * again and again; a quick one clears it.
  */
 export class InlineGuests {
   private readonly watchdog = new InterruptWatchdog();
   private readonly modules = new Map<number, InlineModule>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Whether the module's calls may run here now. */
-  accepts(moduleId: number, settings: PluginSettings): boolean {
-    return settings.interruptible && (this.modules.get(moduleId)?.demotedUntil ?? 0) <= Date.now();
+  /** Whether a call of the module may run here now; `held`: its state is held here. */
+  accepts(moduleId: number, settings: PluginSettings, held: boolean): boolean {
+    const inline = this.modules.get(moduleId);
+    return settings.interruptible && (inline?.demotedUntil ?? 0) <= Date.now() && (held || !inline?.suspect);
+  }
+
+  /** The call that overran here took `guestMs` on a worker: a slow one demotes its module. */
+  judge(moduleId: number, guestMs: number, log: GuestLog): void {
+    const inline = this.modules.get(moduleId);
+    if (!inline) return;
+    inline.suspect = false;
+    if (guestMs < INLINE_BUDGET_MS) return;
+    inline.demotedUntil = Date.now() + DEMOTED_MS;
+    log('warn', `an event ran past ${INLINE_BUDGET_MS} ms on the server's thread and again on a worker: the module's calls run on worker threads for ${DEMOTED_MS / 1000} s`);
   }
 
   /**
-   * Runs a call with `budgetMs` (at most {@link INLINE_BUDGET_MS}); resolves to `overran`
-   * when the watchdog stopped it: the module is then demoted, and every state it held here dropped.
+   * Runs a resident call with `budgetMs` (at most {@link INLINE_BUDGET_MS}), loading the
+   * state from `stateText` first unless an instance here holds it when its turn comes;
+   * resolves to `overran` when the watchdog stopped it (its state is then dropped here, and
+   * the module suspect until {@link judge}).
    */
-  run(moduleId: number, guest: GuestModule, settings: PluginSettings, log: GuestLog, request: CallRequest, budgetMs: number): Promise<CallOutcome | 'overran'> {
+  run(moduleId: number, guest: GuestModule, settings: PluginSettings, log: GuestLog, call: InlineCall, budgetMs: number): Promise<CallOutcome | 'overran'> {
     const inline = this.moduleOf(moduleId, guest, settings, log);
-    const run = this.queue.then(async () => {
+    return this.inTurn(async () => {
+      const { stateText, ...request } = call;
+      const resident = inline.instances.holds(call.caller) ? {} : { load: stateText() };
       let token = 0;
-      const outcome = await inline.instances.run(request, (instance) => {
+      const outcome = await inline.instances.run({ ...request, resident }, (instance) => {
         if (instance.interruptFlag) token = this.watchdog.arm(instance.interruptFlag, Math.min(budgetMs, INLINE_BUDGET_MS));
       });
       this.watchdog.disarm();
       if (outcome.type === 'failed' && token !== 0 && this.watchdog.fired(token)) {
-        inline.demotedUntil = Date.now() + DEMOTED_MS;
-        log('warn', `"${request.name}" ran past ${INLINE_BUDGET_MS} ms on the server's thread: the module's calls run on worker threads for ${DEMOTED_MS / 1000} s`);
-        const stopped = inline.instances;
-        inline.instances = this.instancesOf(guest, settings, log);
-        await stopped.close();
+        inline.suspect = true;
         return 'overran' as const;
       }
       return outcome;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
-  /** Drops the state a caller's instance holds here. */
+  /** Drops the state a caller's instance holds here, after the call running now. */
   evict(moduleId: number, caller: string): void {
-    void this.modules.get(moduleId)?.instances.evict(caller);
+    void this.inTurn(async () => this.modules.get(moduleId)?.instances.evict(caller));
+  }
+
+  /** Runs `task` after every task queued before it: one call or eviction at a time. */
+  private inTurn<T>(task: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(task);
+    this.queue = turn.catch(() => undefined);
+    return turn;
   }
 
   async unload(moduleId: number): Promise<void> {
@@ -76,7 +101,7 @@ export class InlineGuests {
   private moduleOf(moduleId: number, guest: GuestModule, settings: PluginSettings, log: GuestLog): InlineModule {
     let inline = this.modules.get(moduleId);
     if (!inline) {
-      inline = { instances: this.instancesOf(guest, settings, log), demotedUntil: 0 };
+      inline = { instances: this.instancesOf(guest, settings, log), demotedUntil: 0, suspect: false };
       this.modules.set(moduleId, inline);
     }
     return inline;

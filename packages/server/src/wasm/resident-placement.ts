@@ -11,6 +11,8 @@ interface Placed<W> {
   readonly state: ResidentState;
   readonly worker: W;
   readonly bytes: number;
+  /** The length of the state's text when it was last loaded there. */
+  readonly loadedText: number;
 }
 
 /**
@@ -28,16 +30,22 @@ export class ResidentPlacement<W> {
     return this.placed.get(key)?.worker;
   }
 
+  /** Where a state is held, with the memory and text sizes it was recorded with. */
+  placementOf(key: string): Placed<W> | undefined {
+    return this.placed.get(key);
+  }
+
   /**
-   * Records that `worker` now holds `state` in an instance of `bytes`; returns what must be
+   * Records that `worker` now holds `state` in an instance of `bytes`, loaded from a text of
+   * `loadedText` characters (`undefined`: it kept the state it held); returns what must be
    * dropped for it: the state's stale copy on another worker, and the states `worker` used
    * least recently while it is over the budget (except those `busy` says a call is on its way for).
    */
-  place(state: ResidentState, worker: W, bytes: number, busy: (key: string) => boolean): Array<Placed<W>> {
+  place(state: ResidentState, worker: W, bytes: number, loadedText: number | undefined, busy: (key: string) => boolean): Array<Placed<W>> {
     const dropped: Array<Placed<W>> = [];
     const previous = this.remove(state.key);
     if (previous && previous.worker !== worker) dropped.push(previous);
-    this.placed.set(state.key, { state, worker, bytes });
+    this.placed.set(state.key, { state, worker, bytes, loadedText: loadedText ?? previous?.loadedText ?? Infinity });
     this.workerBytes.set(worker, (this.workerBytes.get(worker) ?? 0) + bytes);
     for (const [key, entry] of this.placed) {
       if (this.workerBytes.get(worker)! <= this.budgetBytes || key === state.key) break;

@@ -116,3 +116,18 @@ export function pad(): i32 {
   writeOutput(`{"patch":[{"op":"add","path":"/padding","value":"${'x'.repeat(bytes)}"}]}`);
   return 0;
 }
+
+/**
+ * Spins when this instance has handled an event since it loaded the state, returns at once
+ * on a state just loaded: slow where the state stayed, quick where it was loaded again.
+ */
+export function slowWhenWarm(): i32 {
+  const counter = held();
+  if (counter.calls > 0) {
+    let count = counter.count;
+    while (count >= 0) count = (count + 1) & 0x7fffffff;
+  }
+  counter.calls += 1;
+  writeOutput(`{"patch":[{"op":"replace","path":"/calls","value":${counter.calls}}]}`);
+  return 0;
+}
