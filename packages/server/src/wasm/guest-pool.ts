@@ -446,8 +446,8 @@ export class GuestPool {
       return;
     }
     if (entry.sent[0]?.callId !== message.callId) return;
-    const { call, callId } = entry.sent.shift()!;
-    call.guestTime?.(entry.entryMark.elapsed(callId) ?? 0);
+    const { call } = entry.sent.shift()!;
+    call.guestTime?.(message.guestMs);
     this.timeFirst(entry);
     if (call.state) this.placed(entry, call.state, message.type === 'done' ? message.residentBytes : undefined, call.loadedText);
     if (message.type === 'done') call.resolve(message.output);

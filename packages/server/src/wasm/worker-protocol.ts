@@ -79,7 +79,10 @@ export interface ResidentCall {
 export type FailureKind = 'guest-error' | 'trap' | 'exit' | 'too-large';
 
 export type FromWorker =
-  /** `residentBytes`: the memory of the resident instance that now holds the caller's state, if one does. */
-  | { type: 'done'; callId: number; output: string | null; residentBytes?: number }
-  | { type: 'failed'; callId: number; kind: FailureKind; message: string }
+  /**
+   * `residentBytes`: the memory of the resident instance that now holds the caller's state, if
+   * one does; `guestMs`: how long the call ran from entering the guest, measured in the worker.
+   */
+  | { type: 'done'; callId: number; output: string | null; residentBytes?: number; guestMs: number }
+  | { type: 'failed'; callId: number; kind: FailureKind; message: string; guestMs: number }
   | { type: 'log'; moduleId: number; level: LogLevel; message: string };
