@@ -256,6 +256,35 @@ describe("resident calls on the server's own thread", () => {
   });
 });
 
+describe('resident states unloaded from memory', () => {
+  it('loads a state the server unloaded (maxStates) and read back from storage into the guest again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'livestate-resident-unload-'));
+    const pool = new GuestPool(1);
+    const handler = await wasmHandler(guestPath('resident-raw'), { pool, watch: false, logger: quietLogger });
+    // SQLite hands back a new object; MemoryStorage would hand back the very state the guest kept in step with.
+    const storage = new SqliteStorage(join(dir, 'state.db'));
+    const server = await startServer({ logger: quietLogger, storage, maxStates: 1, unloadAfterMs: 0, routes: [{ topic: 'counter:*', handler, scope: 'topic' }] });
+    const first = await counterClient(joinTopic(server.url, 'counter:a', { start: 10 }));
+    await first.send('add', { by: 1 });
+    await first.send('add', { by: 1 });
+    first.client.close();
+    // Only one state fits in memory: b's join unloads a's, which left.
+    const other = await counterClient(joinTopic(server.url, 'counter:b'));
+    other.client.close();
+    const again = await counterClient(joinTopic(server.url, 'counter:a'));
+    assert.deepEqual(again.initial.state, { count: 12, calls: 2 });
+    assert.deepEqual((await again.send('add', { by: 1 })).patch, [
+      { op: 'replace', path: '/count', value: 13 },
+      { op: 'replace', path: '/calls', value: 1 },
+    ]);
+    again.client.close();
+    await server.close();
+    handler.close();
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
 describe('resident states across a restart', () => {
   let dir: string;
   before(async () => {
