@@ -73,7 +73,8 @@ export class ModuleInstances {
         if (resident) await this.evict(caller);
         else await this.discard();
       }
-      const residentBytes = resident && this.residents.has(caller) ? instance.memoryBytes : undefined;
+      // The interrupt flag's page is memory the instance holds too.
+      const residentBytes = resident && this.residents.has(caller) ? instance.memoryBytes + (instance.interruptFlag?.byteLength ?? 0) : undefined;
       return { type: 'done', output: text, ...(residentBytes === undefined ? {} : { residentBytes }) };
     } catch (error) {
       if (resident) await this.dropResident(caller, error);
