@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { EntryMark } from './entry-mark.js';
 import type { InlineGuests } from './inline-guests.js';
+import { loadInlineGuests } from './load-inline-guests.js';
 import { ResidentPlacement, residentState, type ResidentState } from './resident-placement.js';
 import type {
   CompiledModule,
@@ -135,26 +136,6 @@ const MAX_PASSES = 4;
  * per call (a round trip between threads costs about 18 µs of CPU alone, 7 µs four at a time).
  */
 const PIPELINE_DEPTH = 4;
-
-/**
- * Loads the inline runner, and with it @extism/extism, whose `import "wasi"` makes Node print
- * an ExperimentalWarning, although the server never uses node:wasi (guests get the sandbox of
- * sandbox-wasi.ts): that one warning is dropped while it loads. Workers start with
- * `--disable-warning=ExperimentalWarning` for the same reason.
- */
-async function loadInlineGuests(): Promise<InlineGuests> {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    if (!/\bWASI\b/.test(text)) (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    const { InlineGuests } = await import('./inline-guests.js');
-    return new InlineGuests();
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
 
 /** `make`, called at most once. */
 function once<T>(make: () => T): () => T {
