@@ -163,7 +163,9 @@ const STARTUP_LIMIT_MS = 30_000;
  * Worker threads that run guest calls off the server's event loop. Each worker runs
  * one call at a time, so no instance ever sees two calls at once; a call that runs
  * past its time limit is stopped by terminating its worker, which is replaced, while
- * heartbeats and other topics carry on.
+ * heartbeats and other topics carry on. (Small resident calls of interruptible modules
+ * run on the server's own thread instead, through {@link InlineGuests}, stopped by a
+ * watchdog.)
  *
  * Calls wait in one lane per topic. A topic runs one call at a time, and the lanes
  * with waiting calls take turns for free workers (round robin), so a topic whose
