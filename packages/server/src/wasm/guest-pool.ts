@@ -97,14 +97,16 @@ interface Lane {
   running: boolean;
 }
 
-/** A resident call, as the pool receives it. */
-interface ResidentRequest {
+/** A call as the pool receives it; `state` is set for a resident module's. */
+interface PoolRequest {
   moduleId: number;
   name: string;
   input: GuestInput;
   options: CallOptions;
-  state: ResidentState;
+  state?: ResidentState;
 }
+
+type ResidentRequest = PoolRequest & { state: ResidentState };
 
 /** A call sent to a worker. */
 interface SentCall {
@@ -230,24 +232,25 @@ export class GuestPool {
     const loaded = this.modules.get(moduleId);
     if (this.closed) return Promise.reject(new GuestCallError('closed', 'the guest pool is closed'));
     if (!loaded) return Promise.reject(new GuestCallError('closed', `module ${moduleId} is not loaded`));
-    const state = options.resident ? residentState(moduleId, options.caller) : undefined;
-    if (state) {
-      // The state's text is made at most once, whichever thread ends up loading it.
-      options = { ...options, resident: { stateText: once(options.resident!.stateText) } };
-      const inline = this.inlineCall(loaded, { moduleId, name, input, options, state });
-      if (inline) return inline;
-    }
-    return this.enqueue(loaded, moduleId, name, input, options);
+    if (!options.resident) return this.enqueue(loaded, { moduleId, name, input, options });
+    // The state's text is made at most once, whichever thread ends up loading it.
+    const request = {
+      moduleId,
+      name,
+      input,
+      options: { ...options, resident: { stateText: once(options.resident.stateText) } },
+      state: residentState(moduleId, options.caller),
+    };
+    return this.inlineCall(loaded, request) ?? this.enqueue(loaded, request);
   }
 
   /** Queues a call in its topic's lane for a worker; `guestTime` learns how long it ran in the guest. */
-  private enqueue(loaded: LoadedModule, moduleId: number, name: string, input: GuestInput, options: CallOptions, guestTime?: (ms: number) => void): Promise<string | null> {
+  private enqueue(loaded: LoadedModule, { moduleId, name, input, options, state }: PoolRequest, guestTime?: (ms: number) => void): Promise<string | null> {
     const lane = this.laneOf(options.topic);
     if (lane.waiting.length >= options.maxWaiting) {
       const count = lane.waiting.length;
       return Promise.reject(new GuestCallError('busy', `${count} ${count === 1 ? 'call' : 'calls'} of topic "${options.topic}" are already waiting`));
     }
-    const state = options.resident ? residentState(moduleId, options.caller) : undefined;
     loaded.pending++;
     return new Promise<string | null>((resolve, reject) => {
       lane.waiting.push({ ...options, moduleId, name, input, ...(state ? { state } : {}), ...(guestTime ? { guestTime } : {}), resolve, reject });
@@ -277,7 +280,7 @@ export class GuestPool {
       return undefined;
     }
     const placed = this.placement.placementOf(state.key);
-    if (!this.inline.accepts(moduleId, loaded.settings, placed?.worker === INLINE)) return undefined;
+    if (!this.inline.accepts(moduleId, placed?.worker === INLINE)) return undefined;
     if (placed === undefined) {
       if (options.resident!.stateText().length > MAX_INLINE_LOAD) return undefined;
     } else if (placed.worker !== INLINE) {
@@ -297,7 +300,7 @@ export class GuestPool {
     this.release(moduleId);
     if (outcome === 'overran') {
       this.placement.remove(state.key);
-      return this.enqueue(loaded, moduleId, name, input, options, (guestMs) => this.inline?.judge(moduleId, guestMs, log));
+      return this.enqueue(loaded, call, (guestMs) => this.inline?.judge(moduleId, guestMs, log));
     }
     if (outcome.type === 'done' && outcome.residentBytes !== undefined) {
       for (const dropped of this.placement.place(state, INLINE, outcome.residentBytes, undefined, () => false)) this.drop(dropped);

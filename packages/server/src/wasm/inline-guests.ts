@@ -35,10 +35,10 @@ export class InlineGuests {
   private readonly modules = new Map<number, InlineModule>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Whether a call of the module may run here now; `held`: its state is held here. */
-  accepts(moduleId: number, settings: PluginSettings, held: boolean): boolean {
+  /** Whether a call of an interruptible module may run here now; `held`: its state is held here. */
+  accepts(moduleId: number, held: boolean): boolean {
     const inline = this.modules.get(moduleId);
-    return settings.interruptible && (inline?.demotedUntil ?? 0) <= Date.now() && (held || !inline?.suspect);
+    return (inline?.demotedUntil ?? 0) <= Date.now() && (held || !inline?.suspect);
   }
 
   /** The call that overran here took `guestMs` on a worker: a slow one demotes its module. */

@@ -34,14 +34,9 @@ port.on('message', (message: ToWorker) => {
       // One call at a time, in the order sent: the pool may send the next before this one ends.
       const { callId, moduleId } = message;
       const instances = modules.get(moduleId);
-      let enteredAt = 0;
-      const entering = () => {
-        entryMark.enter(callId);
-        enteredAt = performance.now();
-      };
       calls = calls
-        .then(() => instances?.run(message, entering) ?? { type: 'failed' as const, kind: 'trap' as const, message: `module ${moduleId} is not loaded` })
-        .then((outcome) => send({ ...outcome, callId, guestMs: enteredAt === 0 ? 0 : performance.now() - enteredAt }));
+        .then(() => instances?.run(message, () => entryMark.enter(callId)) ?? { type: 'failed' as const, kind: 'trap' as const, message: `module ${moduleId} is not loaded` })
+        .then((outcome) => send({ ...outcome, callId, guestMs: entryMark.elapsed(callId) ?? 0 }));
       break;
     }
   }

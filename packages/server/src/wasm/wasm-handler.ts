@@ -74,7 +74,6 @@ interface CompiledModule {
   resident: boolean;
 }
 
-
 /**
  * The limit for the call that lists a component's events when it is loaded. That call
  * also creates the first instance (a few milliseconds, far more on a busy machine), which
